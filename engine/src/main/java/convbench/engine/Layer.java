@@ -1,0 +1,53 @@
+package convbench.engine;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One op at one place in a network, like a Caffe layer: its configuration, its parameters,
+ * the kernel plan it made for the input shape it last saw, and forward and backward side by side.
+ * Subclasses call {@link Ctx#begin} at the start of forward and {@link Ctx#end} with the output
+ * and the backward closure at its end.
+ */
+public abstract class Layer {
+    private final String name;
+    private final List<Param> params = new ArrayList<>();
+    /** Multiply-accumulates of the last forward, whole batch (conv and dense; 0 for others). */
+    protected long macs;
+    /** The output shape of the last forward. */
+    protected Shape outShape;
+
+    protected Layer(String name) {
+        this.name = name;
+    }
+
+    /** Full scope name, e.g. "conv1" or "resnet_v2_50/block1/unit_1/bottleneck_v2/conv1". */
+    public final String name() { return name; }
+
+    /** A short description of the op for tables, e.g. "conv 11x11/4 SAME +b relu". */
+    public abstract String describe();
+
+    public final List<Param> params() { return Collections.unmodifiableList(params); }
+
+    public final long macs() { return macs; }
+
+    public final Shape outShape() { return outShape; }
+
+    /** Registers a parameter named scope/leaf, initialised on the backend. */
+    protected final Param addParam(Param p) {
+        params.add(p);
+        return p;
+    }
+
+    /** True when this layer has a trainable parameter (so backward has work even if no input needs a gradient). */
+    public final boolean hasTrainable() {
+        for (Param p : params) if (p.trainable()) return true;
+        return false;
+    }
+
+    /** Releases plans (descriptors, device buffers) held by this layer. Parameters belong to the model. */
+    public void closePlans() {}
+
+    @Override public String toString() { return name + " [" + describe() + "]"; }
+}

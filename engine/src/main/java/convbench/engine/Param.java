@@ -1,0 +1,53 @@
+package convbench.engine;
+
+/**
+ * A named tensor owned by a layer: a trainable parameter (weights, biases, beta, gamma) with its
+ * gradient buffer, or other state (batch norm moving statistics). Names follow TF-slim scopes,
+ * e.g. "InceptionV3/Mixed_5b/Branch_1/Conv2d_0b_5x5/weights".
+ */
+public final class Param implements AutoCloseable {
+    private final String name;
+    private final Tensor value;
+    private final boolean trainable;
+    private Tensor grad;
+    private Tensor velocity;
+
+    public Param(String name, Tensor value, boolean trainable) {
+        this.name = name;
+        this.value = value;
+        this.trainable = trainable;
+        value.requiresGrad = trainable;
+    }
+
+    public String name() { return name; }
+
+    public Tensor value() { return value; }
+
+    public Shape shape() { return value.shape(); }
+
+    public boolean trainable() { return trainable; }
+
+    /** The gradient buffer (allocated on first use, kept across steps); null for non-trainable state. */
+    public Tensor grad() {
+        if (!trainable) return null;
+        if (grad == null) grad = value.backend().zeros(value.shape());
+        return grad;
+    }
+
+    /** Whether a gradient buffer exists yet. */
+    public boolean hasGrad() { return grad != null; }
+
+    /** The momentum accumulator of SGD with momentum (zeros at first use). */
+    public Tensor velocity() {
+        if (velocity == null) velocity = value.backend().zeros(value.shape());
+        return velocity;
+    }
+
+    @Override public void close() {
+        value.close();
+        if (grad != null) grad.close();
+        if (velocity != null) velocity.close();
+    }
+
+    @Override public String toString() { return name + " " + value.shape(); }
+}

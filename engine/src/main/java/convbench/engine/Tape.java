@@ -1,0 +1,112 @@
+package convbench.engine;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The tape of one forward-backward step (micrograd / tinygrad style): forward appends an entry
+ * per op that needs a gradient (the closure holds what its backward needs); {@link #backward}
+ * walks the entries in reverse. Gradients of activations live here, allocated at their first
+ * contribution; a tensor read by several ops (an Inception input, a ResNet shortcut) gets the
+ * first contribution written and the others accumulated (cuDNN beta 0, then beta 1).
+ * A gradient is freed as soon as the op that produced its tensor has consumed it.
+ */
+public final class Tape implements AutoCloseable {
+    private record Entry(Layer layer, Tensor[] outputs, Runnable backward) {}
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+    private final Set<Tensor> seeds = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Tensor> touchedParams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<Tensor, Param> paramsByValue = new IdentityHashMap<>();
+    private LayerListener listener;
+    private boolean done;
+
+    void setListener(LayerListener l) { this.listener = l; }
+
+    void record(Layer layer, Runnable backward, Tensor... outputs) {
+        if (done) throw new IllegalStateException("tape already walked backward");
+        for (Param p : layer.params()) if (p.trainable()) paramsByValue.put(p.value(), p);
+        entries.add(new Entry(layer, outputs, backward));
+    }
+
+    public int size() { return entries.size(); }
+
+    /**
+     * Walks the tape backward from the given losses (each a (1,) tensor whose gradient is 1:
+     * the losses are summed). Parameter gradients end in {@link Param#grad()}, overwritten this pass.
+     */
+    public void backward(Tensor... losses) {
+        if (done) throw new IllegalStateException("backward was already run on this tape");
+        done = true;
+        for (Tensor l : losses) {
+            if (l.size() != 1) throw new IllegalArgumentException("backward starts from scalar losses, got " + l.shape());
+            seeds.add(l);
+        }
+        touchedParams.clear();
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry e = entries.get(i);
+            boolean any = false;
+            for (Tensor y : e.outputs) any |= grads.containsKey(y) || seeds.contains(y);
+            if (any) {
+                if (listener != null) listener.beforeBackward(e.layer);
+                e.backward.run();
+                if (listener != null) listener.afterBackward(e.layer);
+            }
+            for (Tensor y : e.outputs) {
+                Tensor g = grads.remove(y);
+                if (g != null) g.close();
+            }
+        }
+        // Parameters that received no gradient (not on any path to the loss) get zeros, as tf.gradients' None would be.
+        for (Map.Entry<Tensor, Param> pe : paramsByValue.entrySet()) {
+            if (!touchedParams.contains(pe.getKey())) {
+                Tensor g = pe.getValue().grad();
+                g.backend().fill(g, 0f);
+            }
+        }
+    }
+
+    /** True when t is one of the losses backward started from: its gradient is the constant 1. */
+    public boolean isSeed(Tensor t) { return seeds.contains(t); }
+
+    /** The gradient flowing into y, or null when none does. Valid inside y's producer's backward. */
+    public Tensor grad(Tensor y) { return grads.get(y); }
+
+    /**
+     * Where the gradient of x goes: null when x needs none (the input image, constants);
+     * a parameter's own buffer (overwritten at its first contribution of this pass);
+     * else an activation gradient, allocated at the first contribution and accumulated after.
+     */
+    public Grad gradFor(Tensor x) {
+        if (!x.requiresGrad) return null;
+        Param p = paramsByValue.get(x);
+        if (p != null) return new Grad(p.grad(), !touchedParams.add(x));
+        Tensor g = grads.get(x);
+        if (g != null) return new Grad(g, true);
+        g = x.backend().alloc(x.shape());
+        grads.put(x, g);
+        return new Grad(g, false);
+    }
+
+    /**
+     * Makes dy itself the gradient of x when x has none yet (no copy), for ops whose dx = dy
+     * (flatten, the first input of an add). Safe because dy has no reader after its producer's backward.
+     * Returns false (and does nothing) when x needs no gradient, is a parameter, or already has one.
+     */
+    public boolean aliasGrad(Tensor x, Tensor dy) {
+        if (!x.requiresGrad || paramsByValue.containsKey(x) || grads.containsKey(x)) return false;
+        grads.put(x, dy.view(x.shape()));
+        return true;
+    }
+
+    @Override public void close() {
+        for (Tensor g : grads.values()) g.close();
+        grads.clear();
+        entries.clear();
+    }
+}

@@ -1,0 +1,149 @@
+package convbench.engine.cpu;
+
+import convbench.engine.Grad;
+import convbench.engine.Tensor;
+import convbench.engine.plan.BatchNormDesc;
+import convbench.engine.plan.BatchNormPlan;
+
+/** Batch norm on the CPU, parallel over channels; statistics accumulated in double. */
+final class CpuBatchNorm implements BatchNormPlan {
+    private final CpuBackend be;
+    private final BatchNormDesc d;
+    private final int n, c, hw;
+    private final double eps;
+
+    CpuBatchNorm(CpuBackend be, BatchNormDesc d) {
+        this.be = be;
+        this.d = d;
+        n = d.x().n();
+        c = d.x().c();
+        hw = d.x().h() * d.x().w();
+        eps = d.epsilon();
+    }
+
+    @Override public BatchNormDesc desc() { return d; }
+
+    private static float[] dataOrNull(Tensor t) { return t == null ? null : CpuBackend.data(t); }
+
+    @Override
+    public void forwardTraining(Tensor xt, Tensor gammaT, Tensor betaT, Tensor yt, Tensor mmT, Tensor mvT,
+                                double factor, Tensor saveMeanT, Tensor saveInvStdT) {
+        float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt), gamma = dataOrNull(gammaT), beta = CpuBackend.data(betaT);
+        float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
+        float[] sMean = CpuBackend.data(saveMeanT), sInv = CpuBackend.data(saveInvStdT);
+        long m = (long) n * hw;
+        be.par().forEach(c, (ch, wk) -> {
+            double sum = 0;
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) sum += x[o + q];
+            }
+            double mean = sum / m, sq = 0;
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) {
+                    double dv = x[o + q] - mean;
+                    sq += dv * dv;
+                }
+            }
+            double var = sq / m;
+            double inv = 1.0 / Math.sqrt(var + eps);
+            sMean[ch] = (float) mean;
+            sInv[ch] = (float) inv;
+            mm[ch] = (float) ((1 - factor) * mm[ch] + factor * mean);
+            mv[ch] = (float) ((1 - factor) * mv[ch] + factor * (m > 1 ? var * m / (m - 1) : var));
+            float scale = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            float shift = (float) (beta[ch] - mean * scale);
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) y[o + q] = x[o + q] * scale + shift;
+            }
+        });
+    }
+
+    @Override
+    public void forwardInference(Tensor xt, Tensor gammaT, Tensor betaT, Tensor mmT, Tensor mvT, Tensor yt) {
+        float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt), gamma = dataOrNull(gammaT), beta = CpuBackend.data(betaT);
+        float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
+        be.par().forEach(n * c, (plane, wk) -> {
+            int ch = plane % c, o = plane * hw;
+            double inv = 1.0 / Math.sqrt(mv[ch] + eps);
+            float scale = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            float shift = beta[ch] - mm[ch] * scale;
+            for (int q = 0; q < hw; q++) y[o + q] = x[o + q] * scale + shift;
+        });
+    }
+
+    @Override
+    public void backward(Tensor xt, Tensor dyt, Tensor gammaT, Tensor saveMeanT, Tensor saveInvStdT,
+                         Grad dx, Grad dgamma, Grad dbeta) {
+        float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
+        float[] sMean = CpuBackend.data(saveMeanT), sInv = CpuBackend.data(saveInvStdT);
+        long m = (long) n * hw;
+        be.par().forEach(c, (ch, wk) -> {
+            double mean = sMean[ch], inv = sInv[ch];
+            double sdy = 0, sdyx = 0;
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) {
+                    double g = dy[o + q];
+                    sdy += g;
+                    sdyx += g * (x[o + q] - mean) * inv;
+                }
+            }
+            if (dbeta != null) put(dbeta, ch, sdy);
+            if (dgamma != null) put(dgamma, ch, sdyx);
+            if (dx == null) return;
+            float[] g = CpuBackend.data(dx.t());
+            boolean acc = dx.accumulate();
+            double gam = gamma == null ? 1.0 : gamma[ch];
+            // dx = gamma * inv / M * (M dy - sum dy - xhat * sum(dy xhat))
+            float a = (float) (gam * inv), b = (float) (gam * inv * sdy / m), k = (float) (gam * inv * inv * sdyx / m);
+            float mf = (float) mean;
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) {
+                    float v = a * dy[o + q] - b - k * (x[o + q] - mf);
+                    g[o + q] = acc ? g[o + q] + v : v;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void backwardInference(Tensor xt, Tensor dyt, Tensor gammaT, Tensor mmT, Tensor mvT,
+                                  Grad dx, Grad dgamma, Grad dbeta) {
+        float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
+        float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
+        be.par().forEach(c, (ch, wk) -> {
+            double inv = 1.0 / Math.sqrt(mv[ch] + eps), mean = mm[ch];
+            double sdy = 0, sdyx = 0;
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) {
+                    double g = dy[o + q];
+                    sdy += g;
+                    sdyx += g * (x[o + q] - mean) * inv;
+                }
+            }
+            if (dbeta != null) put(dbeta, ch, sdy);
+            if (dgamma != null) put(dgamma, ch, sdyx);
+            if (dx == null) return;
+            float[] g = CpuBackend.data(dx.t());
+            boolean acc = dx.accumulate();
+            float a = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            for (int img = 0; img < n; img++) {
+                int o = (img * c + ch) * hw;
+                for (int q = 0; q < hw; q++) {
+                    float v = a * dy[o + q];
+                    g[o + q] = acc ? g[o + q] + v : v;
+                }
+            }
+        });
+    }
+
+    private static void put(Grad gr, int i, double v) {
+        float[] a = CpuBackend.data(gr.t());
+        a[i] = gr.accumulate() ? a[i] + (float) v : (float) v;
+    }
+}

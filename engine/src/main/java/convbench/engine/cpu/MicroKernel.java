@@ -1,0 +1,18 @@
+package convbench.engine.cpu;
+
+/**
+ * The innermost block of the matrix product: C[0:mr, 0:nr] (+)= Ap . Bp over kc steps, where Ap is
+ * an mr-row micro-panel packed k-major (ap[k * mr + r]) and Bp an nr-column micro-panel packed
+ * k-major (bp[k * nr + c]). Only the top-left mValid x nValid of the tile is written to C.
+ */
+interface MicroKernel {
+    int mr();
+
+    int nr();
+
+    void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
+             float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid);
+
+    /** Which kernel this is, for reports. */
+    String describe();
+}

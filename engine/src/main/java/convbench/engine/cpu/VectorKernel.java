@@ -1,0 +1,90 @@
+package convbench.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked micro-kernel on the Vector API: a 6 x (2 vectors) tile of C held in
+ * 12 vector registers (6 x 32 floats with AVX-512), each k step loading two vectors of B,
+ * broadcasting six values of A and issuing twelve fused multiply-adds.
+ * Loaded only when the JVM runs with --add-modules jdk.incubator.vector.
+ */
+final class VectorKernel implements MicroKernel {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int MR = 6, NR = 2 * L;
+
+    @Override public int mr() { return MR; }
+
+    @Override public int nr() { return NR; }
+
+    @Override public String describe() { return "vector " + MR + "x" + NR + " (" + S.vectorBitSize() + "-bit)"; }
+
+    @Override
+    public void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
+                    float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int ao = apOff, bo = bpOff;
+        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector a = FloatVector.broadcast(S, ap[ao]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        if (nValid == NR) {
+            store(c00, c01, c, cOff, accumulate, 0 < mValid);
+            store(c10, c11, c, cOff + ldc, accumulate, 1 < mValid);
+            store(c20, c21, c, cOff + 2 * ldc, accumulate, 2 < mValid);
+            store(c30, c31, c, cOff + 3 * ldc, accumulate, 3 < mValid);
+            store(c40, c41, c, cOff + 4 * ldc, accumulate, 4 < mValid);
+            store(c50, c51, c, cOff + 5 * ldc, accumulate, 5 < mValid);
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, nValid), m1 = S.indexInRange(L, nValid);
+            storeMasked(c00, c01, c, cOff, accumulate, 0 < mValid, m0, m1);
+            storeMasked(c10, c11, c, cOff + ldc, accumulate, 1 < mValid, m0, m1);
+            storeMasked(c20, c21, c, cOff + 2 * ldc, accumulate, 2 < mValid, m0, m1);
+            storeMasked(c30, c31, c, cOff + 3 * ldc, accumulate, 3 < mValid, m0, m1);
+            storeMasked(c40, c41, c, cOff + 4 * ldc, accumulate, 4 < mValid, m0, m1);
+            storeMasked(c50, c51, c, cOff + 5 * ldc, accumulate, 5 < mValid, m0, m1);
+        }
+    }
+
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean acc, boolean valid) {
+        if (!valid) return;
+        if (acc) {
+            v0 = v0.add(FloatVector.fromArray(S, c, off));
+            v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+        }
+        v0.intoArray(c, off);
+        v1.intoArray(c, off + L);
+    }
+
+    private static void storeMasked(FloatVector v0, FloatVector v1, float[] c, int off, boolean acc, boolean valid,
+                                    VectorMask<Float> m0, VectorMask<Float> m1) {
+        if (!valid) return;
+        if (acc) {
+            v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
+            v1 = v1.add(FloatVector.fromArray(S, c, off + L, m1));
+        }
+        v0.intoArray(c, off, m0);
+        v1.intoArray(c, off + L, m1);
+    }
+}

@@ -1,0 +1,48 @@
+package convbench.engine.ops;
+
+import convbench.engine.Ctx;
+import convbench.engine.Layer;
+import convbench.engine.OpException;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.plan.ElementwisePlan;
+
+/** y = a + b, elementwise, same shapes (the ResNet join: shortcut + residual). */
+public final class Add extends Layer {
+    private ElementwisePlan plan;
+
+    public Add(String name) { super(name); }
+
+    @Override public String describe() { return "add"; }
+
+    public Tensor forward(Ctx ctx, Tensor a, Tensor b) {
+        ctx.begin(this);
+        if (!a.shape().equals(b.shape()))
+            throw new OpException("add", name(), "shapes differ: a " + a.shape() + ", b " + b.shape());
+        if (plan == null || !plan.shape().equals(a.shape())) {
+            closePlans();
+            plan = ctx.backend().elementwise(a.shape());
+        }
+        ElementwisePlan p = plan;
+        Tensor y = ctx.alloc(a.shape());
+        p.add(a, b, y);
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, a, b, y), a, b);
+    }
+
+    /** da = dy, db = dy. The first is dy's own buffer when a has no gradient yet; the second is copied or added. */
+    private void backward(Tape tape, ElementwisePlan p, Tensor a, Tensor b, Tensor y) {
+        Tensor dy = tape.grad(y);
+        boolean aliased = a != b && tape.aliasGrad(a, dy);
+        if (!aliased) {
+            var da = tape.gradFor(a);
+            if (da != null) p.scaleInto(1f, dy, da);
+        }
+        var db = tape.gradFor(b);
+        if (db != null) p.scaleInto(1f, dy, db);
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        plan = null;
+    }
+}

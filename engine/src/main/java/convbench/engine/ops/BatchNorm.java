@@ -1,0 +1,120 @@
+package convbench.engine.ops;
+
+import convbench.engine.Ctx;
+import convbench.engine.Grad;
+import convbench.engine.Layer;
+import convbench.engine.Model;
+import convbench.engine.OpException;
+import convbench.engine.Param;
+import convbench.engine.Shape;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.init.Init;
+import convbench.engine.plan.Activation;
+import convbench.engine.plan.ActivationPlan;
+import convbench.engine.plan.BatchNormDesc;
+import convbench.engine.plan.BatchNormPlan;
+
+/**
+ * slim.batch_norm over NCHW activations, per channel, with an optional fused activation.
+ * Training: mean and biased variance of the batch normalise x; the moving statistics are updated
+ * m = decay * m + (1 - decay) * mean, v = decay * v + (1 - decay) * unbiased var (as cuDNN and TF's
+ * fused kernel do). Inference: the moving statistics normalise x.
+ * y = act(gamma * (x - mean) / sqrt(var + epsilon) + beta); without scale gamma is 1 and not a parameter.
+ * Parameters: beta (trainable, 0), gamma (trainable, 1, only with scale), moving_mean (0) and
+ * moving_variance (1), the last two not trainable.
+ */
+public final class BatchNorm extends Layer {
+    private final int channels;
+    private final boolean scale;
+    private final double epsilon, decay;
+    private final Activation act;
+    private final Param beta, gamma, movingMean, movingVar; // each (C); gamma null without scale
+    private BatchNormPlan plan;
+    private ActivationPlan actPlan;
+
+    public BatchNorm(Model m, String name, int channels, boolean scale, double epsilon, double decay, Activation act) {
+        super(name);
+        if (channels <= 0) throw new OpException("batch_norm", name, "channels must be positive, got " + channels);
+        if (epsilon <= 0) throw new OpException("batch_norm", name, "epsilon " + epsilon + " must be positive");
+        if (decay < 0 || decay > 1) throw new OpException("batch_norm", name, "decay " + decay + " must be in [0, 1]");
+        this.channels = channels;
+        this.scale = scale;
+        this.epsilon = epsilon;
+        this.decay = decay;
+        this.act = act;
+        Shape c = Shape.of(channels);
+        this.beta = addParam(m.param(name + "/beta", c, Init.zeros(), true));
+        this.gamma = scale ? addParam(m.param(name + "/gamma", c, Init.constant(1f), true)) : null;
+        this.movingMean = addParam(m.param(name + "/moving_mean", c, Init.zeros(), false));
+        this.movingVar = addParam(m.param(name + "/moving_variance", c, Init.constant(1f), false));
+    }
+
+    public Param beta() { return beta; }
+
+    public Param gamma() { return gamma; }
+
+    public Param movingMean() { return movingMean; }
+
+    public Param movingVariance() { return movingVar; }
+
+    @Override public String describe() {
+        return "batch norm" + (scale ? "" : " (no scale)") + (act == Activation.RELU ? " relu" : "");
+    }
+
+    private BatchNormPlan plan(Ctx ctx, Shape x) {
+        if (plan != null && plan.desc().x().equals(x)) return plan;
+        Geometry.requireRank4("batch_norm", name(), x);
+        if (x.c() != channels)
+            throw new OpException("batch_norm", name(), "input has " + x.c() + " channels, parameters have " + channels + " (x " + x + ")");
+        closePlans();
+        plan = ctx.backend().batchNorm(new BatchNormDesc(x, epsilon, scale));
+        if (act != Activation.NONE) actPlan = ctx.backend().activation(x, act);
+        return plan;
+    }
+
+    public Tensor forward(Ctx ctx, Tensor x) {
+        ctx.begin(this);
+        BatchNormPlan p = plan(ctx, x.shape());
+        Tensor y = ctx.alloc(x.shape());
+        Tensor g = gamma == null ? null : gamma.value();
+        if (ctx.training()) {
+            if (x.shape().n() * x.shape().h() * x.shape().w() < 2)
+                throw new OpException("batch_norm", name(), "training needs more than one value per channel, got x " + x.shape());
+            Tensor mean = ctx.alloc(Shape.of(channels)), invStd = ctx.alloc(Shape.of(channels));
+            p.forwardTraining(x, g, beta.value(), y, movingMean.value(), movingVar.value(), 1 - decay, mean, invStd);
+            if (actPlan != null) actPlan.forward(y, y);
+            return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y, mean, invStd), x);
+        }
+        p.forwardInference(x, g, beta.value(), movingMean.value(), movingVar.value(), y);
+        if (actPlan != null) actPlan.forward(y, y);
+        return ctx.end(this, y, () -> backwardInference(ctx.tape(), p, x, y), x);
+    }
+
+    /**
+     * Training, with xhat = (x - mean) * invStd and M = N*H*W values per channel:
+     * dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd / M * (M dy - dbeta - xhat * dgamma)
+     * (the batch statistics depend on x). dy is first multiplied by act' in place.
+     */
+    private void backward(Tape tape, BatchNormPlan p, Tensor x, Tensor y, Tensor mean, Tensor invStd) {
+        Tensor dy = tape.grad(y);
+        if (actPlan != null) actPlan.backward(y, dy, new Grad(dy, false));
+        p.backward(x, dy, gamma == null ? null : gamma.value(), mean, invStd,
+                tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
+    }
+
+    /** Inference (statistics constant): dx = dy * gamma / sqrt(v + eps), dgamma = sum dy * xhat, dbeta = sum dy. */
+    private void backwardInference(Tape tape, BatchNormPlan p, Tensor x, Tensor y) {
+        Tensor dy = tape.grad(y);
+        if (actPlan != null) actPlan.backward(y, dy, new Grad(dy, false));
+        p.backwardInference(x, dy, gamma == null ? null : gamma.value(), movingMean.value(), movingVar.value(),
+                tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        if (actPlan != null) actPlan.close();
+        plan = null;
+        actPlan = null;
+    }
+}

@@ -1,0 +1,61 @@
+package convbench.engine.ops;
+
+import convbench.engine.Ctx;
+import convbench.engine.Grad;
+import convbench.engine.Layer;
+import convbench.engine.OpException;
+import convbench.engine.Shape;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.plan.ConcatPlan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** tf.concat(xs, axis=channels) of NCHW tensors equal in N, H and W. */
+public final class Concat extends Layer {
+    private ConcatPlan plan;
+
+    public Concat(String name) { super(name); }
+
+    @Override public String describe() { return "concat"; }
+
+    static void checkParts(String op, String layer, List<Shape> parts) {
+        if (parts.isEmpty()) throw new OpException(op, layer, "needs at least one tensor");
+        Shape a = parts.get(0);
+        for (Shape s : parts) {
+            if (s.rank() != 4) throw new OpException(op, layer, "expects NCHW tensors, got " + parts);
+            if (s.n() != a.n() || s.h() != a.h() || s.w() != a.w())
+                throw new OpException(op, layer, "tensors must agree in N, H and W, got " + parts);
+        }
+    }
+
+    public Tensor forward(Ctx ctx, List<Tensor> xs) {
+        ctx.begin(this);
+        List<Shape> shapes = new ArrayList<>(xs.size());
+        for (Tensor x : xs) shapes.add(x.shape());
+        if (plan == null || !plan.parts().equals(shapes)) {
+            checkParts("concat", name(), shapes);
+            closePlans();
+            plan = ctx.backend().concat(shapes);
+        }
+        ConcatPlan p = plan;
+        Tensor y = ctx.alloc(p.y());
+        p.concat(xs, y);
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, xs, y), xs.toArray(new Tensor[0]));
+    }
+
+    public Tensor forward(Ctx ctx, Tensor... xs) { return forward(ctx, List.of(xs)); }
+
+    /** dx_i = dy[:, offset_i : offset_i + C_i] (accumulating where x_i already has a gradient). */
+    private void backward(Tape tape, ConcatPlan p, List<Tensor> xs, Tensor y) {
+        List<Grad> dxs = new ArrayList<>(xs.size());
+        for (Tensor x : xs) dxs.add(tape.gradFor(x));
+        p.split(tape.grad(y), dxs);
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        plan = null;
+    }
+}

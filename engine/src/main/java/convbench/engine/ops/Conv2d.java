@@ -1,0 +1,103 @@
+package convbench.engine.ops;
+
+import convbench.engine.Backend;
+import convbench.engine.Ctx;
+import convbench.engine.Grad;
+import convbench.engine.Layer;
+import convbench.engine.Model;
+import convbench.engine.OpException;
+import convbench.engine.Padding;
+import convbench.engine.Param;
+import convbench.engine.Shape;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.init.Init;
+import convbench.engine.plan.Activation;
+import convbench.engine.plan.ActivationPlan;
+import convbench.engine.plan.ConvDesc;
+import convbench.engine.plan.ConvPlan;
+
+/**
+ * 2-D convolution with optional bias and fused activation, TF semantics:
+ * z[n,k,i,j] = b[k] + sum_{c,p,q} x[n, c, i*sh + p - padTop, j*sw + q - padLeft] * w[k,c,p,q], y = act(z).
+ * Any kernel height x width (1x7, 7x1, 11x11), SAME (asymmetric when the total pad is odd), VALID or explicit pads.
+ */
+public final class Conv2d extends Layer {
+    private final int inChannels, filters, kh, kw, sh, sw;
+    private final Padding padding;
+    private final Activation act;
+    private final Param w; // (K, C, kh, kw)
+    private final Param b; // (K) or null
+    private ConvPlan plan;
+    private ActivationPlan actPlan;
+
+    public Conv2d(Model m, String name, int inChannels, int filters, int kh, int kw, int sh, int sw,
+                  Padding padding, boolean bias, Activation act, Init wInit, Init bInit) {
+        super(name);
+        if (inChannels <= 0 || filters <= 0)
+            throw new OpException("conv2d", name, "channels must be positive, got " + inChannels + " -> " + filters);
+        if (kh <= 0 || kw <= 0) throw new OpException("conv2d", name, "kernel " + kh + "x" + kw + " must be positive");
+        if (sh <= 0 || sw <= 0) throw new OpException("conv2d", name, "stride " + sh + "x" + sw + " must be positive");
+        this.inChannels = inChannels;
+        this.filters = filters;
+        this.kh = kh;
+        this.kw = kw;
+        this.sh = sh;
+        this.sw = sw;
+        this.padding = padding;
+        this.act = act;
+        this.w = addParam(m.param(name + "/weights", Shape.nchw(filters, inChannels, kh, kw), wInit, true));
+        this.b = bias ? addParam(m.param(name + "/biases", Shape.of(filters), bInit, true)) : null;
+    }
+
+    public Param weights() { return w; }
+
+    public Param biases() { return b; }
+
+    @Override public String describe() {
+        return "conv " + Geometry.window(kh, kw, sh, sw) + " " + padding + (b != null ? " +b" : "")
+                + (act == Activation.RELU ? " relu" : "");
+    }
+
+    /** The plan for this input shape (made once per shape). */
+    ConvPlan plan(Backend be, Shape x) {
+        if (plan != null && plan.desc().x().equals(x)) return plan;
+        int[] p = Geometry.pads("conv2d", name(), x, kh, kw, sh, sw, padding);
+        if (x.c() != inChannels)
+            throw new OpException("conv2d", name(), "input has " + x.c() + " channels, weights " + w.shape() + " expect " + inChannels);
+        closePlans();
+        ConvDesc d = new ConvDesc(x, filters, kh, kw, sh, sw, p[0], p[1], p[2], p[3], b != null, act);
+        plan = be.conv(d);
+        if (act != Activation.NONE) actPlan = be.activation(d.y(), act);
+        return plan;
+    }
+
+    public Tensor forward(Ctx ctx, Tensor x) {
+        ctx.begin(this);
+        ConvPlan p = plan(ctx.backend(), x.shape());
+        Tensor y = ctx.alloc(p.desc().y()); // (N, K, OH, OW)
+        p.forward(x, w.value(), b == null ? null : b.value(), y);
+        macs = p.desc().macs();
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
+    }
+
+    /**
+     * With y = act(z): dz = dy * act'(z), computed in place in dy (its only reader is this op);
+     * dx = conv_transpose(dz, w) (full correlation with the flipped kernel, strides inserting zeros),
+     * dw[k,c,p,q] = sum_{n,i,j} dz[n,k,i,j] * x[n, c, i*sh + p - pt, j*sw + q - pl], db[k] = sum_{n,i,j} dz[n,k,i,j].
+     * dx accumulates when x already has a gradient from another reader; dw and db overwrite on the
+     * first use of the step.
+     */
+    private void backward(Tape tape, ConvPlan p, Tensor x, Tensor y) {
+        Tensor dz = tape.grad(y);
+        if (act != Activation.NONE) actPlan.backward(y, dz, new Grad(dz, false));
+        p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        if (actPlan != null) actPlan.close();
+        plan = null;
+        actPlan = null;
+    }
+}

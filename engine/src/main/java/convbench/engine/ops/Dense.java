@@ -1,0 +1,83 @@
+package convbench.engine.ops;
+
+import convbench.engine.Backend;
+import convbench.engine.Ctx;
+import convbench.engine.Grad;
+import convbench.engine.Layer;
+import convbench.engine.Model;
+import convbench.engine.OpException;
+import convbench.engine.Param;
+import convbench.engine.Shape;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.init.Init;
+import convbench.engine.plan.Activation;
+import convbench.engine.plan.ActivationPlan;
+import convbench.engine.plan.DenseDesc;
+import convbench.engine.plan.DensePlan;
+
+/** Fully connected: z = x . w^T + b with x (N, in), w (out, in), b (out); y = act(z). */
+public final class Dense extends Layer {
+    private final int in, out;
+    private final Activation act;
+    private final Param w; // (out, in)
+    private final Param b; // (out) or null
+    private DensePlan plan;
+    private ActivationPlan actPlan;
+
+    public Dense(Model m, String name, int in, int out, boolean bias, Activation act, Init wInit, Init bInit) {
+        super(name);
+        if (in <= 0 || out <= 0) throw new OpException("dense", name, "sizes must be positive, got " + in + " -> " + out);
+        this.in = in;
+        this.out = out;
+        this.act = act;
+        this.w = addParam(m.param(name + "/weights", Shape.of(out, in), wInit, true));
+        this.b = bias ? addParam(m.param(name + "/biases", Shape.of(out), bInit, true)) : null;
+    }
+
+    public Param weights() { return w; }
+
+    public Param biases() { return b; }
+
+    @Override public String describe() {
+        return "dense " + in + "->" + out + (b != null ? " +b" : "") + (act == Activation.RELU ? " relu" : "");
+    }
+
+    private DensePlan plan(Backend be, Shape x) {
+        if (plan != null && plan.desc().x().equals(x)) return plan;
+        if (x.rank() != 2 || x.dim(1) != in)
+            throw new OpException("dense", name(), "expects x (N, " + in + "), got x " + x + " (flatten NCHW inputs first)");
+        if (x.n() <= 0) throw new OpException("dense", name(), "empty input x " + x);
+        closePlans();
+        DenseDesc d = new DenseDesc(x.n(), in, out, b != null, act);
+        plan = be.dense(d);
+        if (act != Activation.NONE) actPlan = be.activation(d.y(), act);
+        return plan;
+    }
+
+    public Tensor forward(Ctx ctx, Tensor x) {
+        ctx.begin(this);
+        DensePlan p = plan(ctx.backend(), x.shape());
+        Tensor y = ctx.alloc(p.desc().y()); // (N, out)
+        p.forward(x, w.value(), b == null ? null : b.value(), y);
+        macs = p.desc().macs();
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
+    }
+
+    /**
+     * dz = dy * act'(z) (in place in dy); dx (N, in) = dz . w; dw (out, in) = dz^T . x; db = sum over n of dz.
+     * dx accumulates when x already has a gradient; dw, db overwrite on first use.
+     */
+    private void backward(Tape tape, DensePlan p, Tensor x, Tensor y) {
+        Tensor dz = tape.grad(y);
+        if (act != Activation.NONE) actPlan.backward(y, dz, new Grad(dz, false));
+        p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        if (actPlan != null) actPlan.close();
+        plan = null;
+        actPlan = null;
+    }
+}

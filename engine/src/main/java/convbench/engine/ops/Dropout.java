@@ -1,0 +1,55 @@
+package convbench.engine.ops;
+
+import convbench.engine.Ctx;
+import convbench.engine.Layer;
+import convbench.engine.OpException;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.plan.DropoutPlan;
+
+/**
+ * tf.nn.dropout(x, keep_prob) in training mode: each element kept with probability keep and
+ * scaled by 1 / keep, else 0, the mask drawn from the step's seed. Identity in inference mode
+ * (or when the step turns dropout off, or keep is 1).
+ */
+public final class Dropout extends Layer {
+    private final double keep;
+    private DropoutPlan plan;
+
+    public Dropout(String name, double keep) {
+        super(name);
+        if (!(keep > 0 && keep <= 1)) throw new OpException("dropout", name, "keep probability " + keep + " must be in (0, 1]");
+        this.keep = keep;
+    }
+
+    @Override public String describe() { return "dropout keep=" + keep; }
+
+    public Tensor forward(Ctx ctx, Tensor x) {
+        ctx.begin(this);
+        if (!ctx.dropoutActive() || keep == 1.0) {
+            // Identity: y is x itself; the tape needs no entry (the gradient passes straight through).
+            outShape = x.shape();
+            return ctx.end(this, x, () -> {}, /* no inputs: nothing to record */ new Tensor[0]);
+        }
+        if (plan == null || !plan.shape().equals(x.shape())) {
+            closePlans();
+            plan = ctx.backend().dropout(x.shape(), keep);
+        }
+        DropoutPlan p = plan;
+        Tensor y = ctx.alloc(x.shape());
+        Tensor reserve = ctx.alloc(p.reserveShape());
+        p.forward(x, y, reserve, ctx.nextDropoutSeed());
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y, reserve), x);
+    }
+
+    /** dx = dy * mask / keep, the mask from forward. */
+    private void backward(Tape tape, DropoutPlan p, Tensor x, Tensor y, Tensor reserve) {
+        var dx = tape.gradFor(x);
+        if (dx != null) p.backward(tape.grad(y), reserve, dx);
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        plan = null;
+    }
+}

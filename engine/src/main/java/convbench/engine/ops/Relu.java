@@ -1,0 +1,40 @@
+package convbench.engine.ops;
+
+import convbench.engine.Ctx;
+import convbench.engine.Layer;
+import convbench.engine.Tape;
+import convbench.engine.Tensor;
+import convbench.engine.plan.Activation;
+import convbench.engine.plan.ActivationPlan;
+
+/** y = max(x, 0). */
+public final class Relu extends Layer {
+    private ActivationPlan plan;
+
+    public Relu(String name) { super(name); }
+
+    @Override public String describe() { return "relu"; }
+
+    public Tensor forward(Ctx ctx, Tensor x) {
+        ctx.begin(this);
+        if (plan == null || !plan.shape().equals(x.shape())) {
+            closePlans();
+            plan = ctx.backend().activation(x.shape(), Activation.RELU);
+        }
+        ActivationPlan p = plan;
+        Tensor y = ctx.alloc(x.shape());
+        p.forward(x, y);
+        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
+    }
+
+    /** dx = dy * [y > 0] (the kink at 0 takes derivative 0, as TF's ReluGrad). */
+    private void backward(Tape tape, ActivationPlan p, Tensor x, Tensor y) {
+        var dx = tape.gradFor(x);
+        if (dx != null) p.backward(y, tape.grad(y), dx);
+    }
+
+    @Override public void closePlans() {
+        if (plan != null) plan.close();
+        plan = null;
+    }
+}

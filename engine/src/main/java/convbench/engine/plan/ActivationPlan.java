@@ -1,0 +1,23 @@
+package convbench.engine.plan;
+
+import convbench.engine.Grad;
+import convbench.engine.Shape;
+import convbench.engine.Tensor;
+
+/** An elementwise activation over tensors of one shape. */
+public interface ActivationPlan extends AutoCloseable {
+    Shape shape();
+
+    Activation kind();
+
+    /** y = f(x); y may be x (in place). */
+    void forward(Tensor x, Tensor y);
+
+    /**
+     * dx = dy * f'(x), computed from the output: for relu f'(x) = [y > 0].
+     * dx.t() may be dy itself (in place, overwriting), which the engine does when dy has no other reader.
+     */
+    void backward(Tensor y, Tensor dy, Grad dx);
+
+    @Override default void close() {}
+}

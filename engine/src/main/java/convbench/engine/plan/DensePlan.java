@@ -1,0 +1,17 @@
+package convbench.engine.plan;
+
+import convbench.engine.Grad;
+import convbench.engine.Tensor;
+
+/** A fully connected layer's matrix products (cuBLAS sgemm on the GPU). */
+public interface DensePlan extends AutoCloseable {
+    DenseDesc desc();
+
+    /** y = act(x . w^T + b), overwriting y; b may be null. */
+    void forward(Tensor x, Tensor w, Tensor b, Tensor y);
+
+    /** From dz (gradient before the activation): dx = dz . w, dw = dz^T . x, db = sum_n dz. Nulls are skipped. */
+    void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db);
+
+    @Override default void close() {}
+}

@@ -1,0 +1,23 @@
+package convbench.engine.plan;
+
+import convbench.engine.Grad;
+import convbench.engine.Shape;
+import convbench.engine.Tensor;
+
+/** Inverted dropout: each element kept with probability keep and scaled by 1 / keep, else 0. */
+public interface DropoutPlan extends AutoCloseable {
+    Shape shape();
+
+    double keep();
+
+    /** The reserve tensor forward fills (the mask, or cuDNN's reserve space) for backward to read. */
+    Shape reserveShape();
+
+    /** y = x * mask / keep with a mask drawn from seed; the mask goes into reserve. */
+    void forward(Tensor x, Tensor y, Tensor reserve, long seed);
+
+    /** dx = dy * mask / keep. */
+    void backward(Tensor dy, Tensor reserve, Grad dx);
+
+    @Override default void close() {}
+}

@@ -1,0 +1,13 @@
+package convbench.engine.plan;
+
+import convbench.engine.Shape;
+import convbench.engine.Tensor;
+
+/** SGD with momentum, as TF's MomentumOptimizer: v = momentum * v + dw; w -= lr * v. */
+public interface SgdPlan extends AutoCloseable {
+    Shape shape();
+
+    void update(Tensor w, Tensor dw, Tensor v, float lr, float momentum);
+
+    @Override default void close() {}
+}

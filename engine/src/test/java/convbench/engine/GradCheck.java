@@ -1,0 +1,177 @@
+package convbench.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The shared gradient checker (Caffe's GradientChecker idea): every op's backward is compared
+ * with central differences of its forward.
+ *
+ * <p>The scalar checked is L = sum(y * r) for a fixed random r (so every output matters), summed in
+ * double. For each checked element of each input or parameter, L is evaluated at v + h and v - h:
+ * numeric = (L+ - L-) / 2h, compared with the analytic gradient as
+ * |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
+ *
+ * <p>Kinks (relu at 0, a max pool's tie): where the one-sided slopes (L+ - L0) / h and (L0 - L-) / h
+ * disagree by more than kinkTol, the function is not differentiable within h of the point and the
+ * element is skipped (the band around the kink). A test fails if more than a fifth (or one, for tiny tensors) are skipped.
+ */
+public final class GradCheck {
+    private final Backend backend;
+    private double h = 1e-2, rtol = 2e-2, atol = 2e-3, kinkTol = 0.05;
+    private int maxPerTensor = 60;
+    private boolean training = true;
+    private long seed = 7;
+
+    public GradCheck(Backend backend) { this.backend = backend; }
+
+    public GradCheck step(double h) { this.h = h; return this; }
+
+    public GradCheck tolerance(double rtol, double atol) { this.rtol = rtol; this.atol = atol; return this; }
+
+    public GradCheck samples(int n) { this.maxPerTensor = n; return this; }
+
+    public GradCheck training(boolean t) { this.training = t; return this; }
+
+    /** One checked tensor: a name for messages, the tensor, and whether it is a parameter's value. */
+    public record Leaf(String name, Tensor t, Param param) {}
+
+    public static Leaf input(String name, Tensor t) { return new Leaf(name, t.requireGrad(), null); }
+
+    public static Leaf param(Param p) { return new Leaf(p.name(), p.value(), p); }
+
+    /** Result per leaf: elements compared, skipped near kinks, the worst error ratio. */
+    public record Result(String leaf, int compared, int skipped, double worst) {}
+
+    /**
+     * Checks the gradients of L(fn) with respect to every leaf. fn builds the computation in the
+     * given step context from the leaves (captured by the caller) and returns its output.
+     */
+    public List<Result> check(Function<Ctx, Tensor> fn, Leaf... leaves) {
+        // The projection r, fixed for the whole check.
+        Tensor probe;
+        try (Ctx ctx = new Ctx(backend, training, false, seed)) {
+            probe = fn.apply(ctx);
+            Shape ys = probe.shape();
+            float[] r = new float[ys.intSize()];
+            SplittableRandom rng = new SplittableRandom(99);
+            for (int i = 0; i < r.length; i++) r[i] = (float) (rng.nextDouble() * 2 - 1);
+            rProj = r;
+        }
+
+        // Analytic gradients.
+        List<float[]> analytic = new ArrayList<>();
+        try (Ctx ctx = new Ctx(backend, training, true, seed)) {
+            Tensor y = fn.apply(ctx);
+            Tensor loss = new Projection("projection", rProj).forward(ctx, y);
+            ctx.tape().backward(loss);
+            for (Leaf l : leaves) {
+                Tensor g = l.param != null ? l.param.grad() : ctx.tape().grad(l.t);
+                if (g == null) fail("no gradient reached " + l.name);
+                analytic.add(g.toFloats());
+            }
+        }
+
+        double l0 = eval(fn);
+        List<Result> results = new ArrayList<>();
+        for (int li = 0; li < leaves.length; li++) {
+            Leaf l = leaves[li];
+            float[] v = l.t.toFloats();
+            float[] a = analytic.get(li);
+            int n = v.length;
+            int count = Math.min(n, maxPerTensor);
+            SplittableRandom pick = new SplittableRandom(li * 7919L + 1);
+            int compared = 0, skipped = 0;
+            double worst = 0;
+            StringBuilder failures = new StringBuilder();
+            for (int s = 0; s < count; s++) {
+                int i = count == n ? s : pick.nextInt(n);
+                float orig = v[i];
+                v[i] = (float) (orig + h);
+                l.t.set(v);
+                double lp = eval(fn);
+                v[i] = (float) (orig - h);
+                l.t.set(v);
+                double lm = eval(fn);
+                v[i] = orig;
+                l.t.set(v);
+                double hp = (float) (orig + h) - orig, hm = orig - (float) (orig - h); // the steps actually taken
+                double slopeP = (lp - l0) / hp, slopeM = (l0 - lm) / hm;
+                if (Math.abs(slopeP - slopeM) > kinkTol * Math.max(1.0, Math.abs(slopeP) + Math.abs(slopeM))) {
+                    skipped++;
+                    continue;
+                }
+                double numeric = (lp - lm) / (hp + hm);
+                double err = Math.abs(a[i] - numeric);
+                double allowed = atol + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
+                worst = Math.max(worst, err / allowed);
+                compared++;
+                if (err > allowed && failures.length() < 2000)
+                    failures.append(String.format("  %s[%d]: analytic %.6g, numeric %.6g%n", l.name, i, a[i], numeric));
+            }
+            if (failures.length() > 0) fail("gradient of " + l.name + " disagrees with central differences:\n" + failures);
+            assertTrue(skipped <= Math.max(1, count / 5), l.name + ": " + skipped + " of " + count + " elements lie near a kink; choose other inputs");
+            results.add(new Result(l.name, compared, skipped, worst));
+        }
+        return results;
+    }
+
+    private float[] rProj;
+
+    private double eval(Function<Ctx, Tensor> fn) {
+        try (Ctx ctx = new Ctx(backend, training, false, seed)) {
+            float[] y = fn.apply(ctx).toFloats();
+            double s = 0;
+            for (int i = 0; i < y.length; i++) s += (double) y[i] * rProj[i];
+            return s;
+        }
+    }
+
+    /** L = sum(y * r), computed on the host; backward dx = dL * r. */
+    private static final class Projection extends Layer {
+        private final float[] r;
+
+        Projection(String name, float[] r) {
+            super(name);
+            this.r = r;
+        }
+
+        @Override public String describe() { return "projection"; }
+
+        Tensor forward(Ctx ctx, Tensor y) {
+            ctx.begin(this);
+            float[] v = y.toFloats();
+            double s = 0;
+            for (int i = 0; i < v.length; i++) s += (double) v[i] * r[i];
+            Tensor loss = ctx.alloc(Shape.of(1)).set(new float[] {(float) s});
+            return ctx.end(this, loss, () -> {
+                Grad dy = ctx.tape().gradFor(y);
+                if (dy == null) return;
+                try (Tensor rt = y.backend().of(y.shape(), r)) {
+                    y.backend().elementwise(y.shape()).scaleInto(1f, rt, dy);
+                }
+            }, y);
+        }
+    }
+
+    /** Random normal values, seeded. */
+    public static float[] randn(int n, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) convbench.engine.init.Init.gaussian(rng);
+        return v;
+    }
+
+    /** Random uniform values in [lo, hi), seeded. */
+    public static float[] uniform(int n, double lo, double hi, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (lo + (hi - lo) * rng.nextDouble());
+        return v;
+    }
+}
