@@ -18,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
  *
  * <p>Kinks (relu at 0, a max pool's tie): where the one-sided slopes (L+ - L0) / h and (L0 - L-) / h
- * disagree by more than kinkTol, the function is not differentiable within h of the point and the
- * element is skipped (the band around the kink). A test fails if more than a fifth (or one, for tiny tensors) are skipped.
+ * disagree by more than max(atol, kinkTol * (|slope+| + |slope-|)), the function is not differentiable
+ * within h of the point and the element is skipped (the band around the kink). A smaller disagreement
+ * cannot move the central difference by more than atol, so nothing that could fail is skipped. A test fails if more than a fifth (or one, for tiny tensors) are skipped.
  */
 public final class GradCheck {
     private final Backend backend;
@@ -102,7 +103,7 @@ public final class GradCheck {
                 l.t.set(v);
                 double hp = (float) (orig + h) - orig, hm = orig - (float) (orig - h); // the steps actually taken
                 double slopeP = (lp - l0) / hp, slopeM = (l0 - lm) / hm;
-                if (Math.abs(slopeP - slopeM) > kinkTol * Math.max(1.0, Math.abs(slopeP) + Math.abs(slopeM))) {
+                if (Math.abs(slopeP - slopeM) > Math.max(atol, kinkTol * (Math.abs(slopeP) + Math.abs(slopeM)))) {
                     skipped++;
                     continue;
                 }
