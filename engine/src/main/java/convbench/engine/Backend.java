@@ -106,5 +106,14 @@ public interface Backend extends AutoCloseable {
     /** Peak arithmetic rate in GFLOP/s for a precision ("fp32", "tf32"), or 0 when not known. */
     default double peakGflops(String precision) { return 0; }
 
+    /**
+     * Starts the profiler's capture range (cudaProfilerStart, for
+     * {@code nsys profile --capture-range=cudaProfilerApi}); a no-op where there is no profiler.
+     */
+    default void profilerStart() {}
+
+    /** Stops the capture range started by {@link #profilerStart}. */
+    default void profilerStop() {}
+
     @Override void close();
 }

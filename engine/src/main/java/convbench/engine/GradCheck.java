@@ -5,12 +5,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
  * The shared gradient checker (Caffe's GradientChecker idea): every op's backward is compared
- * with central differences of its forward.
+ * with central differences of its forward. The op tests use {@link #check}; `bench.jar gradcheck`
+ * uses {@link #measure} to print a table.
  *
  * <p>The scalar checked is L = sum(y * r) for a fixed random r (so every output matters), summed in
  * double. For each checked element of each input or parameter, L is evaluated at v + h and v - h:
@@ -49,16 +47,51 @@ public final class GradCheck {
     /** Result per leaf: elements compared, skipped near kinks, the worst error ratio. */
     public record Result(String leaf, int compared, int skipped, double worst) {}
 
+    /** One compared element: analytic and numeric gradient, or skipped because a kink lies within h. */
+    public record Sample(String leaf, int index, double analytic, double numeric, boolean nearKink, double allowed) {
+        public double error() { return Math.abs(analytic - numeric); }
+
+        public boolean ok() { return nearKink || error() <= allowed; }
+    }
+
     /**
-     * Checks the gradients of L(fn) with respect to every leaf. fn builds the computation in the
-     * given step context from the leaves (captured by the caller) and returns its output.
+     * Checks the gradients of L(fn) with respect to every leaf and throws AssertionError when an
+     * element disagrees or too many lie near kinks. fn builds the computation in the given step
+     * context from the leaves (captured by the caller) and returns its output.
      */
     public List<Result> check(Function<Ctx, Tensor> fn, Leaf... leaves) {
+        List<Sample> samples = measure(fn, leaves);
+        List<Result> results = new ArrayList<>();
+        for (Leaf l : leaves) {
+            int compared = 0, skipped = 0;
+            double worst = 0;
+            StringBuilder failures = new StringBuilder();
+            for (Sample s : samples) {
+                if (!s.leaf().equals(l.name())) continue;
+                if (s.nearKink()) {
+                    skipped++;
+                    continue;
+                }
+                compared++;
+                worst = Math.max(worst, s.error() / s.allowed());
+                if (!s.ok() && failures.length() < 2000)
+                    failures.append(String.format("  %s[%d]: analytic %.6g, numeric %.6g%n", l.name(), s.index(), s.analytic(), s.numeric()));
+            }
+            if (failures.length() > 0)
+                throw new AssertionError("gradient of " + l.name() + " disagrees with central differences:\n" + failures);
+            int count = compared + skipped;
+            if (skipped > Math.max(1, count / 5))
+                throw new AssertionError(l.name() + ": " + skipped + " of " + count + " elements lie near a kink; choose other inputs");
+            results.add(new Result(l.name(), compared, skipped, worst));
+        }
+        return results;
+    }
+
+    /** Analytic and numeric gradients of up to the sample count of elements of each leaf. */
+    public List<Sample> measure(Function<Ctx, Tensor> fn, Leaf... leaves) {
         // The projection r, fixed for the whole check.
-        Tensor probe;
         try (Ctx ctx = new Ctx(backend, training, false, seed)) {
-            probe = fn.apply(ctx);
-            Shape ys = probe.shape();
+            Shape ys = fn.apply(ctx).shape();
             float[] r = new float[ys.intSize()];
             SplittableRandom rng = new SplittableRandom(99);
             for (int i = 0; i < r.length; i++) r[i] = (float) (rng.nextDouble() * 2 - 1);
@@ -73,13 +106,13 @@ public final class GradCheck {
             ctx.tape().backward(loss);
             for (Leaf l : leaves) {
                 Tensor g = l.param != null ? l.param.grad() : ctx.tape().grad(l.t);
-                if (g == null) fail("no gradient reached " + l.name);
+                if (g == null) throw new AssertionError("no gradient reached " + l.name);
                 analytic.add(g.toFloats());
             }
         }
 
         double l0 = eval(fn);
-        List<Result> results = new ArrayList<>();
+        List<Sample> samples = new ArrayList<>();
         for (int li = 0; li < leaves.length; li++) {
             Leaf l = leaves[li];
             float[] v = l.t.toFloats();
@@ -87,9 +120,6 @@ public final class GradCheck {
             int n = v.length;
             int count = Math.min(n, maxPerTensor);
             SplittableRandom pick = new SplittableRandom(li * 7919L + 1);
-            int compared = 0, skipped = 0;
-            double worst = 0;
-            StringBuilder failures = new StringBuilder();
             for (int s = 0; s < count; s++) {
                 int i = count == n ? s : pick.nextInt(n);
                 float orig = v[i];
@@ -103,23 +133,13 @@ public final class GradCheck {
                 l.t.set(v);
                 double hp = (float) (orig + h) - orig, hm = orig - (float) (orig - h); // the steps actually taken
                 double slopeP = (lp - l0) / hp, slopeM = (l0 - lm) / hm;
-                if (Math.abs(slopeP - slopeM) > Math.max(atol, kinkTol * (Math.abs(slopeP) + Math.abs(slopeM)))) {
-                    skipped++;
-                    continue;
-                }
+                boolean kink = Math.abs(slopeP - slopeM) > Math.max(atol, kinkTol * (Math.abs(slopeP) + Math.abs(slopeM)));
                 double numeric = (lp - lm) / (hp + hm);
-                double err = Math.abs(a[i] - numeric);
                 double allowed = atol + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
-                worst = Math.max(worst, err / allowed);
-                compared++;
-                if (err > allowed && failures.length() < 2000)
-                    failures.append(String.format("  %s[%d]: analytic %.6g, numeric %.6g%n", l.name, i, a[i], numeric));
+                samples.add(new Sample(l.name, i, a[i], numeric, kink, allowed));
             }
-            if (failures.length() > 0) fail("gradient of " + l.name + " disagrees with central differences:\n" + failures);
-            assertTrue(skipped <= Math.max(1, count / 5), l.name + ": " + skipped + " of " + count + " elements lie near a kink; choose other inputs");
-            results.add(new Result(l.name, compared, skipped, worst));
         }
-        return results;
+        return samples;
     }
 
     private float[] rProj;
