@@ -2,9 +2,11 @@ package convbench.engine;
 
 import convbench.engine.cpu.CpuBackend;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.ServiceLoader;
 
-/** Opens a backend from a device spec: "auto", "cpu", "cuda" or "cuda:N". */
+/** Opens a backend from a device spec: "auto", "cpu", "cuda" or "cuda:N" (or KIND[:N] of another provider). */
 public final class Backends {
     private Backends() {}
 
@@ -13,7 +15,7 @@ public final class Backends {
 
     /**
      * @throws BackendUnavailableException when a named device cannot be opened (with the reason)
-     * @throws IllegalArgumentException    for a spec that is not auto, cpu, cuda or cuda:N
+     * @throws IllegalArgumentException    for a spec that is not auto, cpu or KIND[:N] of a provider on the class path
      */
     public static Opened open(String spec, BackendOptions options) throws BackendUnavailableException {
         String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
@@ -25,25 +27,32 @@ public final class Backends {
                 return new Opened(new CpuBackend(options.threads()), e.getMessage());
             }
         }
-        if (s.equals("cuda") || s.startsWith("cuda:")) {
-            int index = 0;
-            if (s.startsWith("cuda:")) {
-                try {
-                    index = Integer.parseInt(s.substring(5));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda or cuda:N");
-                }
-                if (index < 0) throw new IllegalArgumentException("device index in '" + spec + "' must not be negative");
+        int colon = s.indexOf(':');
+        String kind = colon < 0 ? s : s.substring(0, colon);
+        int index = 0;
+        if (colon >= 0) {
+            try {
+                index = Integer.parseInt(s.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                index = -1;
             }
-            return new Opened(openProvider("cuda", index, options), null);
+            if (index < 0) throw new IllegalArgumentException("device '" + spec + "' needs a device number after the colon, as in cuda:0");
         }
-        throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda or cuda:N");
+        if (!kind.equals("cuda") && providers(kind).isEmpty())
+            throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda or cuda:N");
+        return new Opened(openProvider(kind, index, options), null);
+    }
+
+    private static List<BackendProvider> providers(String kind) {
+        List<BackendProvider> out = new ArrayList<>();
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) if (p.kind().equals(kind)) out.add(p);
+        return out;
     }
 
     private static Backend openProvider(String kind, int index, BackendOptions options) throws BackendUnavailableException {
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-            if (p.kind().equals(kind)) return p.open(index, options);
-        }
-        throw new BackendUnavailableException("no " + kind + " backend is on the class path: use bench.jar, which bundles the kernels module");
+        List<BackendProvider> ps = providers(kind);
+        if (ps.isEmpty())
+            throw new BackendUnavailableException("no " + kind + " backend is on the class path: use bench.jar, which bundles the kernels module");
+        return ps.get(0).open(index, options);
     }
 }
