@@ -11,6 +11,7 @@ import convbench.engine.plan.Activation;
  * LRN, three max pools, and dense 4096-4096-classes. Weights truncated normal stddev 0.1, biases 0.
  * The flatten is in NCHW order (C, H, W), so dense_1's weights read the NCHW layout.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public final class AlexNet extends Net {
     public AlexNet(Backend backend, int classes, int imageSize, long seed) {
         super("alexnet", backend, classes, imageSize, seed);

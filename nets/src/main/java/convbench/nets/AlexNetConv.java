@@ -11,6 +11,7 @@ import convbench.engine.init.Init;
  * is pool5, (N, 256, 6, 6) at 224. Weights truncated normal stddev 0.1, biases 0; names
  * conv1/weights, conv1/biases, ... as the seed's tf.name_scope gives them.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public final class AlexNetConv extends Net {
     public AlexNetConv(Backend backend, int classes, int imageSize, long seed) {
         super("alexnet-conv", backend, classes, imageSize, seed);

@@ -23,6 +23,7 @@ import static convbench.engine.Padding.VALID;
  * <p>Outputs: logits (N, classes) and aux logits (N, classes). The forward-backward objective is
  * l2(logits) + l2(aux logits), so every parameter gets a gradient.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public final class InceptionV3 extends Net {
     /** slim.batch_norm parameters of inception_v3_arg_scope: no gamma, epsilon 0.001, decay 0.9997. */
     public static final Args.BatchNorm BATCH_NORM = new Args.BatchNorm(false, 0.001, 0.9997);

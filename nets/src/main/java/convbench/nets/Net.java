@@ -52,6 +52,7 @@ import java.util.function.UnaryOperator;
  * moving averages and applies dropout (unless the Ctx turns it off). Parameters are initialised
  * deterministically from the model seed, per parameter name.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public abstract class Net implements AutoCloseable {
     /** The output of one forward pass, and the auxiliary head's output (Inception v3; else null). */
     public record Outputs(Tensor output, Tensor aux) {

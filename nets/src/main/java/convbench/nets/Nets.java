@@ -4,7 +4,6 @@ import convbench.engine.Backend;
 import convbench.engine.MetaBackend;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -105,28 +104,28 @@ public final class Nets {
     }
 
     /**
-     * The canonical names closest to a misspelt name, best first (at most 3): those whose name or an
-     * alias is within an edit distance of max(2, length / 3), or which the name is a prefix of.
+     * The canonical names closest to a misspelt name, in listing order: those at the smallest edit
+     * distance ({@link #editDistance}) of any of their names, if that is at most max(2, length / 3).
+     * A name that starts another (at least 3 characters, "resnet") counts as that far from it.
      */
     public static List<String> suggest(String name) {
         String k = key(name);
         int limit = Math.max(2, k.length() / 3);
-        record Scored(Spec spec, int distance, int order) {}
-        List<Scored> scored = new ArrayList<>();
+        int[] best = new int[SPECS.size()];
+        int min = Integer.MAX_VALUE;
         for (int i = 0; i < SPECS.size(); i++) {
-            Spec s = SPECS.get(i);
-            int best = Integer.MAX_VALUE;
-            for (String n : s.allNames()) {
+            best[i] = Integer.MAX_VALUE;
+            for (String n : SPECS.get(i).allNames()) {
                 String nk = key(n);
                 int d = editDistance(k, nk);
                 if (k.length() >= 3 && nk.startsWith(k)) d = Math.min(d, limit);
-                best = Math.min(best, d);
+                best[i] = Math.min(best[i], d);
             }
-            if (best <= limit) scored.add(new Scored(s, best, i));
+            min = Math.min(min, best[i]);
         }
-        scored.sort(Comparator.comparingInt(Scored::distance).thenComparingInt(Scored::order));
         List<String> out = new ArrayList<>();
-        for (Scored s : scored) if (out.size() < 3) out.add(s.spec().name());
+        if (min > limit) return out;
+        for (int i = 0; i < SPECS.size(); i++) if (best[i] == min) out.add(SPECS.get(i).name());
         return out;
     }
 
@@ -135,20 +134,22 @@ public final class Nets {
         return name.toLowerCase(Locale.ROOT).replaceAll("[-_.\\s]", "");
     }
 
-    /** Levenshtein distance (insert, delete, substitute each cost 1). */
+    /**
+     * Edit distance with adjacent transpositions (optimal string alignment): inserting, deleting or
+     * substituting a character, or swapping two neighbours, each cost 1 ("resnet125" is 1 from "resnet152").
+     */
     public static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) d[i][0] = i;
+        for (int j = 0; j <= b.length(); j++) d[0][j] = j;
         for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
             for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(d[i - 1][j - 1] + cost, Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1));
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1))
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
             }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
         }
-        return prev[b.length()];
+        return d[a.length()][b.length()];
     }
 }

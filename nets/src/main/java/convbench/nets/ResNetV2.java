@@ -15,6 +15,7 @@ import convbench.engine.plan.Activation;
  * global average pool (pool5), 1x1 logits conv with bias, squeezed to (N, classes).
  * Batch norm with scale, epsilon 1e-5, decay 0.997; variance scaling weights (factor 2), biases 0.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public final class ResNetV2 extends Net {
     /** slim.batch_norm parameters of resnet_arg_scope: gamma, epsilon 1e-5, decay 0.997. */
     public static final Args.BatchNorm BATCH_NORM = new Args.BatchNorm(true, 1e-5, 0.997);

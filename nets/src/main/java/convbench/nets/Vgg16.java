@@ -13,6 +13,7 @@ import convbench.engine.init.Init;
  * <p>As in the seed, fc8 also goes through a relu: the seed's fc_op builds every fully connected
  * layer with tf.nn.relu_layer, fc8 included, and the net is kept exactly as written.
  */
+@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
 public final class Vgg16 extends Net {
     /** Dropout keep probability of fc6_drop and fc7_drop in training mode (the seed feeds 0.5 for forward-backward). */
     public static final double KEEP_PROB = 0.5;
