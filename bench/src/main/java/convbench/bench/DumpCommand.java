@@ -1,0 +1,67 @@
+package convbench.bench;
+
+import convbench.engine.Backend;
+import convbench.engine.BackendOptions;
+import convbench.engine.BackendUnavailableException;
+import convbench.engine.Backends;
+import convbench.nets.Net;
+import convbench.nets.Nets;
+import convbench.nets.TensorDump;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** One forward-backward's tensors in a safetensors file, for checking the engine against another implementation. */
+@Command(name = "dump", mixinStandardHelpOptions = true,
+        description = {"Runs one forward-backward (l2 objective, training mode, dropout off) and writes a safetensors file with",
+                "input, output, loss, every parameter, every gradient (grad/<name>) and the batch-norm moving statistics."})
+final class DumpCommand implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NET") String net;
+
+    @Option(names = "--batch", defaultValue = "2", paramLabel = "N") int batch;
+
+    @Option(names = "--image-size", paramLabel = "PX", description = "Input size (default: the seed's).") Integer imageSize;
+
+    @Option(names = "--classes", defaultValue = "1000", paramLabel = "N") int classes;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N") long seed;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu | cuda[:N] | auto (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N") Integer threads;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "The file (default: <net>.safetensors).") Path output;
+
+    @Override public void run() {
+        if (batch <= 0) throw new UsageException("--batch must be a positive number of images, got " + batch);
+        if (imageSize != null && imageSize <= 0) throw new UsageException("--image-size must be positive, got " + imageSize);
+        if (threads != null && threads <= 0) throw new UsageException("--threads must be positive, got " + threads);
+        Nets.Spec s = Nets.spec(net);
+        Path file = output != null ? output : Path.of(s.name() + ".safetensors");
+        BackendOptions bo = BackendOptions.defaults();
+        if (threads != null) bo = bo.withThreads(threads);
+        Backend be;
+        try {
+            be = Backends.open(device, bo).backend();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        } catch (BackendUnavailableException e) {
+            throw new RunFailure("the CUDA device cannot be used: " + e.getMessage());
+        }
+        try (be; Net n = s.create(be, classes, imageSize == null ? s.defaultImageSize() : imageSize, seed)) {
+            TensorDump.Result r = TensorDump.write(n, batch, file);
+            spec.commandLine().getOut().println(TextReport.f("wrote %s: %d tensors of %s at batch %d, %dx%d, seed %d, loss %.6g",
+                    r.file(), r.tensors(), s.name(), batch, n.imageSize(), n.imageSize(), seed, r.loss()));
+        } catch (IOException e) {
+            throw new RunFailure("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package convbench.bench;
+
+import convbench.engine.Backend;
+import convbench.engine.MemoryStats;
+import convbench.engine.Timer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The seeds' timing method: burn-in steps, then timed steps, each bracketed by the backend's timer
+ * (CUDA events on the GPU's stream, the monotonic clock on the CPU). The only synchronisation in
+ * the timed region is waiting for each step's end event. Host wall-clock time per step is kept too.
+ */
+final class Harness {
+    private Harness() {}
+
+    /** Called between steps, outside the timed region. */
+    interface Listener {
+        /** After a burn-in step (index from 0). */
+        default void warmedUp(int index, int of) {}
+
+        /** After timed step index (from 0), with its duration. */
+        default void stepped(int index, int of, double millis) {}
+    }
+
+    /** One mode's measurement. */
+    record Measurement(Mode mode, int batch, int warmup, double[] samplesMs, double[] wallMs, Stats stats,
+                       MemoryStats memory, long processPeakRssBytes) {}
+
+    static Measurement time(Workload w, Mode mode, int warmup, int steps, long seed, boolean profile, Listener listener) {
+        Backend be = w.backend();
+        w.prepare();
+        for (int i = 0; i < warmup; i++) {
+            w.step(mode, seed + i, null);
+            listener.warmedUp(i, warmup);
+        }
+        be.synchronize();
+        be.resetPeakMemory();
+        double[] samples = new double[steps], wall = new double[steps];
+        try (Timer t = be.timer()) {
+            if (profile) be.profilerStart();
+            try {
+                for (int i = 0; i < steps; i++) {
+                    long w0 = System.nanoTime();
+                    t.start();
+                    w.step(mode, seed + warmup + i, null);
+                    t.stop();
+                    samples[i] = t.elapsedMillis(); // waits for the step's end event, nothing else
+                    wall[i] = (System.nanoTime() - w0) / 1e6;
+                    listener.stepped(i, steps, samples[i]);
+                }
+            } finally {
+                if (profile) be.profilerStop();
+            }
+        }
+        return new Measurement(mode, w.batch(), warmup, samples, wall, Stats.of(samples), be.memory(), processPeakRss());
+    }
+
+    /**
+     * The cost of the harness itself: a timer started and stopped around no work, the way every
+     * step is bracketed. Returns the mean in milliseconds over the given number of repetitions.
+     */
+    static double timerOverheadMs(Backend be, int repetitions) {
+        try (Timer t = be.timer()) {
+            double sum = 0;
+            for (int i = 0; i < repetitions; i++) {
+                t.start();
+                t.stop();
+                sum += t.elapsedMillis();
+            }
+            return sum / repetitions;
+        }
+    }
+
+    /** The process's resident-set high-water mark (VmHWM) on Linux, else -1. */
+    static long processPeakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] f = line.substring(6).trim().split("\\s+");
+                    return Long.parseLong(f[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+}

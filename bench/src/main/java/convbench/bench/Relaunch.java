@@ -1,0 +1,61 @@
+package convbench.bench;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The CPU backend's matrix kernel needs the incubating Vector API, which a JVM only has when started
+ * with --add-modules jdk.incubator.vector (a jar's manifest cannot ask for it). So
+ * {@code java -jar bench.jar} starts a second JVM with that flag and the same arguments, and
+ * passes its exit code on. Set CONVBENCH_NO_RELAUNCH=1 to run in the first JVM instead (with the
+ * portable, much slower kernel).
+ */
+final class Relaunch {
+    private Relaunch() {}
+
+    static boolean needed() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
+                && System.getenv("CONVBENCH_NO_RELAUNCH") == null
+                && Main.jar() != null;
+    }
+
+    static int run(String[] args) {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("--add-modules");
+        cmd.add("jdk.incubator.vector");
+        cmd.addAll(jvmArguments());
+        cmd.add("-cp");
+        cmd.add(Main.jar().getAbsolutePath());
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("CONVBENCH_NO_RELAUNCH", "1");
+        try {
+            Process p = pb.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
+            return p.waitFor();
+        } catch (Exception e) {
+            System.err.println("bench: could not start " + java + " with --add-modules jdk.incubator.vector (" + e.getMessage()
+                    + "); run java --add-modules jdk.incubator.vector -jar bench.jar ... yourself, or set CONVBENCH_NO_RELAUNCH=1");
+            return 1;
+        }
+    }
+
+    /** The options this JVM was started with (-Xmx and the like), when java.management is there to tell. */
+    private static List<String> jvmArguments() {
+        try {
+            Class<?> mf = Class.forName("java.lang.management.ManagementFactory");
+            Object rt = mf.getMethod("getRuntimeMXBean").invoke(null);
+            @SuppressWarnings("unchecked")
+            List<String> in = (List<String>) rt.getClass().getMethod("getInputArguments").invoke(rt);
+            List<String> out = new ArrayList<>();
+            for (String s : in) if (!s.startsWith("-agentlib:jdwp")) out.add(s);
+            return out;
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return List.of();
+        }
+    }
+}
