@@ -12,20 +12,16 @@ final class ScalarKernel implements MicroKernel {
 
     @Override
     public void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                    float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid) {
-        float[] acc = new float[MR * NR];
+                    float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
+        java.util.Arrays.fill(tile, 0, MR * NR, 0f);
         for (int k = 0; k < kc; k++) {
             int ao = apOff + k * MR, bo = bpOff + k * NR;
             for (int r = 0; r < MR; r++) {
                 float a = ap[ao + r];
                 int base = r * NR;
-                for (int j = 0; j < NR; j++) acc[base + j] += a * bp[bo + j];
+                for (int j = 0; j < NR; j++) tile[base + j] += a * bp[bo + j];
             }
         }
-        for (int r = 0; r < mValid; r++) {
-            int co = cOff + r * ldc, base = r * NR;
-            if (accumulate) for (int j = 0; j < nValid; j++) c[co + j] += acc[base + j];
-            else for (int j = 0; j < nValid; j++) c[co + j] = acc[base + j];
-        }
+        MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
     }
 }

@@ -41,9 +41,10 @@ public final class Sgemm {
     public static final class Buffers {
         final float[] ap = new float[MC_ROWS * MAX_MR * KC];
         final float[] bp = new float[KC * NC_COLS * MAX_NR];
+        final float[] tile = new float[MAX_MR * MAX_NR];
 
         /** Bytes held by one set of buffers. */
-        static long bytes() { return 4L * KC * (MC_ROWS * MAX_MR + NC_COLS * MAX_NR); }
+        static long bytes() { return 4L * (KC * (MC_ROWS * MAX_MR + NC_COLS * MAX_NR) + MAX_MR * MAX_NR); }
     }
 
     /**
@@ -82,7 +83,7 @@ public final class Sgemm {
                         for (int ir = 0; ir < mc; ir += mr) {
                             int mv = Math.min(mr, mc - ir);
                             kernel.run(kc, ap, (ir / mr) * kc * mr, bp, bpOff,
-                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, mv, nv);
+                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, mv, nv, buf.tile);
                         }
                     }
                 }

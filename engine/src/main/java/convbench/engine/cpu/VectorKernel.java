@@ -6,8 +6,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The register-blocked micro-kernel on the Vector API: a 6 x (2 vectors) tile of C held in
  * 12 vector registers (6 x 32 floats with AVX-512), each k step loading two vectors of B,
- * broadcasting six values of A and issuing twelve fused multiply-adds.
- * Loaded only when the JVM runs with --add-modules jdk.incubator.vector.
+ * broadcasting six values of A and issuing twelve fused multiply-adds. The tile is then stored to
+ * a small buffer and merged into C by plain loops: the vector code has no branches, so the JIT
+ * compiles it once and never deoptimises it (a branchy version ran partly in the slow,
+ * allocating fallback of the incubating API). Loaded only when the JVM runs with
+ * --add-modules jdk.incubator.vector.
  */
 final class VectorKernel implements MicroKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -22,7 +25,13 @@ final class VectorKernel implements MicroKernel {
 
     @Override
     public void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
-                    float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid) {
+                    float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
+        product(kc, ap, apOff, bp, bpOff, tile);
+        MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
+    }
+
+    /** tile (MR x NR, row-major) = Ap . Bp over kc steps. */
+    private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int ao = apOff, bo = bpOff;
@@ -48,47 +57,17 @@ final class VectorKernel implements MicroKernel {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        if (nValid == NR) {
-            store(c00, c01, c, cOff, accumulate, 0 < mValid);
-            store(c10, c11, c, cOff + ldc, accumulate, 1 < mValid);
-            store(c20, c21, c, cOff + 2 * ldc, accumulate, 2 < mValid);
-            store(c30, c31, c, cOff + 3 * ldc, accumulate, 3 < mValid);
-            store(c40, c41, c, cOff + 4 * ldc, accumulate, 4 < mValid);
-            store(c50, c51, c, cOff + 5 * ldc, accumulate, 5 < mValid);
-        } else {
-            // A partial tile at the right edge: spill to a local tile, copy the valid columns.
-            // (Masked vector stores are slow on the incubating API; the edge is a small share of the work.)
-            float[] tile = EDGE.get();
-            c00.intoArray(tile, 0);
-            c01.intoArray(tile, L);
-            c10.intoArray(tile, NR);
-            c11.intoArray(tile, NR + L);
-            c20.intoArray(tile, 2 * NR);
-            c21.intoArray(tile, 2 * NR + L);
-            c30.intoArray(tile, 3 * NR);
-            c31.intoArray(tile, 3 * NR + L);
-            c40.intoArray(tile, 4 * NR);
-            c41.intoArray(tile, 4 * NR + L);
-            c50.intoArray(tile, 5 * NR);
-            c51.intoArray(tile, 5 * NR + L);
-            for (int r = 0; r < mValid; r++) {
-                int co = cOff + r * ldc, to = r * NR;
-                if (accumulate) for (int j = 0; j < nValid; j++) c[co + j] += tile[to + j];
-                else for (int j = 0; j < nValid; j++) c[co + j] = tile[to + j];
-            }
-        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
     }
-
-    private static final ThreadLocal<float[]> EDGE = ThreadLocal.withInitial(() -> new float[MR * NR]);
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean acc, boolean valid) {
-        if (!valid) return;
-        if (acc) {
-            v0 = v0.add(FloatVector.fromArray(S, c, off));
-            v1 = v1.add(FloatVector.fromArray(S, c, off + L));
-        }
-        v0.intoArray(c, off);
-        v1.intoArray(c, off + L);
-    }
-
 }
