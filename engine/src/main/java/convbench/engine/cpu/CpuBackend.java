@@ -72,6 +72,24 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return par.threads(); }
 
+    private final float[][] shared = new float[2][];
+
+    /**
+     * A scratch array of at least size floats shared by all workers (slot 0..1), for data made once
+     * per call and then only read in parallel (packed weights); kept across calls.
+     */
+    synchronized float[] shared(int slot, int size) {
+        float[] s = shared[slot];
+        if (s == null || s.length < size) {
+            if (s != null) reserved -= 4L * s.length;
+            s = new float[size];
+            reserved += 4L * size;
+            peakReserved = Math.max(peakReserved, reserved);
+            shared[slot] = s;
+        }
+        return s;
+    }
+
     /** A per-worker scratch array of at least size floats (slot 0..3), kept across calls. */
     float[] scratch(int worker, int slot, int size) {
         float[] s = scratch[worker][slot];

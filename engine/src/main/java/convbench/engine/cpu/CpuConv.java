@@ -48,19 +48,21 @@ final class CpuConv implements ConvPlan {
     @Override public ConvDesc desc() { return d; }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
-        float[] x = CpuBackend.data(xt), wts = CpuBackend.data(wt), y = CpuBackend.data(yt);
+        float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
         float[] b = bt == null ? null : CpuBackend.data(bt);
         boolean relu = d.act() == Activation.RELU;
+        // W (K x CKK) packed once, read by every tile.
+        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(0, Sgemm.PackedA.size(k, ckk)));
         be.par().forEach(n * tiles, (task, worker) -> {
             int img = task / tiles, p0 = (task % tiles) * tile, pn = Math.min(tile, p - p0);
             int yOff = img * k * p + p0;
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
             if (direct) {
-                Sgemm.gemm(false, false, k, pn, c, wts, 0, c, x, img * c * h * w + p0, p, false, y, yOff, p, buf);
+                Sgemm.gemm(wp, false, pn, x, img * c * h * w + p0, p, false, y, yOff, p, buf);
             } else {
                 float[] col = be.scratch(worker, 0, ckk * pn);
                 im2col(x, img, p0, pn, col);
-                Sgemm.gemm(false, false, k, pn, ckk, wts, 0, ckk, col, 0, pn, false, y, yOff, p, buf);
+                Sgemm.gemm(wp, false, pn, col, 0, pn, false, y, yOff, p, buf);
             }
             if (b != null || relu) {
                 for (int kk = 0; kk < k; kk++) {
@@ -146,60 +148,66 @@ final class CpuConv implements ConvPlan {
     }
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
-        float[] x = CpuBackend.data(xt), wts = CpuBackend.data(wt), dz = CpuBackend.data(dzt);
+        float[] x = CpuBackend.data(xt), dz = CpuBackend.data(dzt);
         int threads = be.threads();
-        int wSize = k * ckk;
+        int wSize = k * ckk, imgSize = c * h * w;
         boolean wantW = dw != null, wantB = db != null;
-        // Per-worker partial sums of dW and db (slots 2 and 3), zeroed first.
-        float[][] dwPart = new float[threads][];
-        float[][] dbPart = new float[threads][];
-        for (int t = 0; t < threads; t++) {
-            if (wantW) {
-                dwPart[t] = be.scratch(t, 2, wSize);
-                java.util.Arrays.fill(dwPart[t], 0, wSize, 0f);
-            }
-            if (wantB) {
-                dbPart[t] = be.scratch(t, 3, k);
-                java.util.Arrays.fill(dbPart[t], 0, k, 0f);
-            }
-        }
         float[] dxa = dx == null ? null : CpuBackend.data(dx.t());
         boolean dxAcc = dx != null && dx.accumulate();
-        int imgSize = c * h * w;
+        // W^T (CKK x K) packed once for the data gradient of every tile.
+        Sgemm.PackedA wtp = dx == null ? null
+                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(1, Sgemm.PackedA.size(ckk, k)));
         // With dx wanted (and not a direct 1x1), tiles of one image overlap in dx: one task per image.
         boolean perImage = dx != null && !direct;
         int tasks = perImage ? n : n * tiles;
-        be.par().forEach(tasks, (task, worker) -> {
+        // Static partition: group g takes tasks [g * tasks / G, (g + 1) * tasks / G) in order and keeps
+        // its own partial dW and db, summed in group order at the end, so the result does not depend
+        // on thread timing (bit for bit the same every run with the same thread count).
+        int groups = Math.min(threads, tasks);
+        float[][] dwPart = new float[groups][];
+        float[][] dbPart = new float[groups][];
+        be.par().forEach(groups, (g, worker) -> {
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
-            int img0 = perImage ? task : task / tiles;
-            int t0 = perImage ? 0 : task % tiles, t1 = perImage ? tiles : t0 + 1;
-            if (perImage && !dxAcc) java.util.Arrays.fill(dxa, img0 * imgSize, (img0 + 1) * imgSize, 0f);
-            for (int t = t0; t < t1; t++) {
-                int p0 = t * tile, pn = Math.min(tile, p - p0);
-                int dzOff = img0 * k * p + p0;
-                if (wantB) {
-                    float[] part = dbPart[worker];
-                    for (int kk = 0; kk < k; kk++) {
-                        float s = 0f;
-                        int o = dzOff + kk * p;
-                        for (int q = 0; q < pn; q++) s += dz[o + q];
-                        part[kk] += s;
+            // The partials belong to the group (scratch slots 2 and 3 of index g): one worker may run two groups.
+            if (wantW) {
+                dwPart[g] = be.scratch(g, 2, wSize);
+                java.util.Arrays.fill(dwPart[g], 0, wSize, 0f);
+            }
+            if (wantB) {
+                dbPart[g] = be.scratch(g, 3, k);
+                java.util.Arrays.fill(dbPart[g], 0, k, 0f);
+            }
+            for (int task = g * tasks / groups, end = (g + 1) * tasks / groups; task < end; task++) {
+                int img = perImage ? task : task / tiles;
+                int t0 = perImage ? 0 : task % tiles, t1 = perImage ? tiles : t0 + 1;
+                if (perImage && !dxAcc) java.util.Arrays.fill(dxa, img * imgSize, (img + 1) * imgSize, 0f);
+                for (int t = t0; t < t1; t++) {
+                    int p0 = t * tile, pn = Math.min(tile, p - p0);
+                    int dzOff = img * k * p + p0;
+                    if (wantB) {
+                        float[] part = dbPart[g];
+                        for (int kk = 0; kk < k; kk++) {
+                            float sum = 0f;
+                            int o = dzOff + kk * p;
+                            for (int q = 0; q < pn; q++) sum += dz[o + q];
+                            part[kk] += sum;
+                        }
                     }
-                }
-                if (direct) {
-                    int xOff = img0 * imgSize + p0;
-                    if (wantW) Sgemm.gemm(false, true, k, c, pn, dz, dzOff, p, x, xOff, p, true, dwPart[worker], 0, c, buf);
-                    if (dx != null) Sgemm.gemm(true, false, c, pn, k, wts, 0, c, dz, dzOff, p, dxAcc, dxa, xOff, p, buf);
-                } else {
-                    if (wantW) {
-                        float[] col = be.scratch(worker, 0, ckk * pn);
-                        im2col(x, img0, p0, pn, col);
-                        Sgemm.gemm(false, true, k, ckk, pn, dz, dzOff, p, col, 0, pn, true, dwPart[worker], 0, ckk, buf);
-                    }
-                    if (dx != null) {
-                        float[] dcol = be.scratch(worker, 1, ckk * pn);
-                        Sgemm.gemm(true, false, ckk, pn, k, wts, 0, ckk, dz, dzOff, p, false, dcol, 0, pn, buf);
-                        col2im(dcol, img0, p0, pn, dxa);
+                    if (direct) {
+                        int xOff = img * imgSize + p0;
+                        if (wantW) Sgemm.gemm(false, true, k, c, pn, dz, dzOff, p, x, xOff, p, true, dwPart[g], 0, c, buf);
+                        if (dx != null) Sgemm.gemm(wtp, false, pn, dz, dzOff, p, dxAcc, dxa, xOff, p, buf);
+                    } else {
+                        if (wantW) {
+                            float[] col = be.scratch(worker, 0, ckk * pn);
+                            im2col(x, img, p0, pn, col);
+                            Sgemm.gemm(false, true, k, ckk, pn, dz, dzOff, p, col, 0, pn, true, dwPart[g], 0, ckk, buf);
+                        }
+                        if (dx != null) {
+                            float[] dcol = be.scratch(worker, 1, ckk * pn);
+                            Sgemm.gemm(wtp, false, pn, dz, dzOff, p, false, dcol, 0, pn, buf);
+                            col2im(dcol, img, p0, pn, dxa);
+                        }
                     }
                 }
             }
@@ -208,7 +216,7 @@ final class CpuConv implements ConvPlan {
         if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
     }
 
-    /** dst (=|+=) sum of the workers' partials, parallel over the elements. */
+    /** dst (=|+=) sum of the groups' partials in group order, parallel over the elements. */
     private void reduce(float[][] parts, float[] dst, int size, boolean accumulate) {
         be.chunks(size, 4096, (from, to) -> {
             if (!accumulate) java.util.Arrays.fill(dst, from, to, 0f);

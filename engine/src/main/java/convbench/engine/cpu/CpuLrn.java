@@ -31,27 +31,48 @@ final class CpuLrn implements LrnPlan {
 
     @Override public LrnDesc desc() { return d; }
 
-    /** s^-beta, with beta = 0.75 (both seeds) done as two square roots. */
-    private float powNegBeta(float s) {
-        if (beta == 0.75f) return (float) (1.0 / Math.sqrt(s * Math.sqrt(s)));
-        if (beta == 0.5f) return (float) (1.0 / Math.sqrt(s));
-        return (float) Math.exp(-beta * Math.log(s));
+    /** out[q] = s[q]^-beta for q < n, with beta = 0.75 (both seeds) and 0.5 done with square roots. */
+    private void powNegBeta(float[] sArr, int sOff, float[] out, int oOff, int n) {
+        if (beta == 0.75f) {
+            for (int q = 0; q < n; q++) {
+                float v = sArr[sOff + q];
+                out[oOff + q] = (float) (1.0 / Math.sqrt(v * Math.sqrt(v)));
+            }
+        } else if (beta == 0.5f) {
+            for (int q = 0; q < n; q++) out[oOff + q] = (float) (1.0 / Math.sqrt(sArr[sOff + q]));
+        } else {
+            for (int q = 0; q < n; q++) out[oOff + q] = (float) Math.exp(-beta * Math.log(sArr[sOff + q]));
+        }
     }
 
-    /** scale[ci][q] = bias + alpha * sum over the window of x^2, for the block's pixels. */
-    private void scales(float[] x, int base, int q0, int qn, float[] scale) {
+    /**
+     * scale[ci][q] = bias + alpha * sum over the window of x^2 for the block's pixels, from the squares
+     * sq[ci][q] = x^2 computed once (every loop runs along q, contiguous, so the JIT vectorises it).
+     */
+    private void scales(float[] x, int base, int q0, int qn, float[] sq, float[] scale) {
+        for (int ci = 0; ci < c; ci++) {
+            int xo = base + ci * hw + q0, so = ci * BLOCK;
+            for (int q = 0; q < qn; q++) {
+                float v = x[xo + q];
+                sq[so + q] = v * v;
+            }
+        }
+        windowSum(sq, scale, qn);
         for (int ci = 0; ci < c; ci++) {
             int so = ci * BLOCK;
-            for (int q = 0; q < qn; q++) scale[so + q] = 0f;
-            int lo = Math.max(0, ci - r), hi = Math.min(c - 1, ci + r);
-            for (int cj = lo; cj <= hi; cj++) {
-                int xo = base + cj * hw + q0;
-                for (int q = 0; q < qn; q++) {
-                    float v = x[xo + q];
-                    scale[so + q] += v * v;
-                }
-            }
             for (int q = 0; q < qn; q++) scale[so + q] = bias + alpha * scale[so + q];
+        }
+    }
+
+    /** out[ci][q] = sum of in[cj][q] over cj in [ci - r, ci + r] inside [0, c). */
+    private void windowSum(float[] in, float[] out, int qn) {
+        for (int ci = 0; ci < c; ci++) {
+            int so = ci * BLOCK;
+            java.util.Arrays.fill(out, so, so + qn, 0f);
+            for (int cj = Math.max(0, ci - r), hi = Math.min(c - 1, ci + r); cj <= hi; cj++) {
+                int io = cj * BLOCK;
+                for (int q = 0; q < qn; q++) out[so + q] += in[io + q];
+            }
         }
     }
 
@@ -60,11 +81,12 @@ final class CpuLrn implements LrnPlan {
         be.par().forEach(n * blocks, (task, wk) -> {
             int img = task / blocks, q0 = (task % blocks) * BLOCK, qn = Math.min(BLOCK, hw - q0);
             int base = img * c * hw;
-            float[] scale = be.scratch(wk, 0, c * BLOCK);
-            scales(x, base, q0, qn, scale);
+            float[] scale = be.scratch(wk, 0, c * BLOCK), sq = be.scratch(wk, 1, c * BLOCK);
+            scales(x, base, q0, qn, sq, scale);
             for (int ci = 0; ci < c; ci++) {
                 int o = base + ci * hw + q0, so = ci * BLOCK;
-                for (int q = 0; q < qn; q++) y[o + q] = x[o + q] * powNegBeta(scale[so + q]);
+                powNegBeta(scale, so, sq, so, qn); // sq now holds s^-beta
+                for (int q = 0; q < qn; q++) y[o + q] = x[o + q] * sq[so + q];
             }
         });
     }
@@ -76,23 +98,19 @@ final class CpuLrn implements LrnPlan {
         be.par().forEach(n * blocks, (task, wk) -> {
             int img = task / blocks, q0 = (task % blocks) * BLOCK, qn = Math.min(BLOCK, hw - q0);
             int base = img * c * hw;
-            float[] scale = be.scratch(wk, 0, c * BLOCK);
-            float[] t = be.scratch(wk, 1, c * BLOCK);
-            scales(x, base, q0, qn, scale);
+            float[] scale = be.scratch(wk, 0, c * BLOCK), t = be.scratch(wk, 1, c * BLOCK), sum = be.scratch(wk, 2, c * BLOCK);
+            scales(x, base, q0, qn, t, scale);
             // t[c'] = dy[c'] * x[c'] * s[c']^(-beta-1) = dy[c'] * y[c'] / s[c']
             for (int ci = 0; ci < c; ci++) {
                 int o = base + ci * hw + q0, so = ci * BLOCK;
                 for (int q = 0; q < qn; q++) t[so + q] = dy[o + q] * y[o + q] / scale[so + q];
             }
+            windowSum(t, sum, qn);
             for (int ci = 0; ci < c; ci++) {
                 int o = base + ci * hw + q0, so = ci * BLOCK;
-                int lo = Math.max(0, ci - r), hi = Math.min(c - 1, ci + r);
-                for (int q = 0; q < qn; q++) {
-                    float sum = 0f;
-                    for (int cj = lo; cj <= hi; cj++) sum += t[cj * BLOCK + q];
-                    float v = dy[o + q] * powNegBeta(scale[so + q]) - k2ab * x[o + q] * sum;
-                    g[o + q] = acc ? g[o + q] + v : v;
-                }
+                powNegBeta(scale, so, t, so, qn); // t now holds s^-beta
+                if (acc) for (int q = 0; q < qn; q++) g[o + q] += dy[o + q] * t[so + q] - k2ab * x[o + q] * sum[so + q];
+                else for (int q = 0; q < qn; q++) g[o + q] = dy[o + q] * t[so + q] - k2ab * x[o + q] * sum[so + q];
             }
         });
     }

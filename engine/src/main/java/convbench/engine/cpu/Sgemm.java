@@ -91,10 +91,75 @@ public final class Sgemm {
         }
     }
 
+    /**
+     * op(A) (m x k) packed once for many products with different B: the layout {@link #gemm}
+     * builds per call, for every (kc, mc) block. A convolution packs its weights once per pass
+     * and every pixel tile reuses them.
+     */
+    public static final class PackedA {
+        final int m, k, mPad;
+        final float[] data;
+
+        private PackedA(int m, int k, float[] data) {
+            this.m = m;
+            this.k = k;
+            this.mPad = roundUp(m, MR);
+            this.data = data;
+        }
+
+        /** Floats needed to pack an m x k op(A). */
+        public static int size(int m, int k) { return roundUp(m, MR) * k; }
+
+        /** Packs op(A) (m x k; A is k x m when ta) into dst (at least size(m, k) floats). */
+        public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst) {
+            PackedA p = new PackedA(m, k, dst);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                // the pc block holds mPad rows as mr-row micro-panels of kc steps, starting at pc * mPad
+                packA(MR, ta, a, aOff, lda, 0, m, pc, kc, dst, pc * p.mPad);
+            }
+            return p;
+        }
+    }
+
+    /** C (m x n) (=|+=) A . op(B) with A packed by {@link PackedA#pack}; single-threaded. */
+    public static void gemm(PackedA a, boolean tb, int n, float[] b, int bOff, int ldb,
+                            boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        int m = a.m, k = a.k;
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        final int ncMax = NC_COLS * NR;
+        float[] bp = buf.bp;
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean acc = accumulate || pc > 0;
+                packB(NR, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
+                int aBase = pc * a.mPad;
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nv = Math.min(NR, nc - jr);
+                    int bpOff = (jr / NR) * kc * NR;
+                    for (int ir = 0; ir < m; ir += MR) {
+                        KERNEL.run(kc, a.data, aBase + ir * kc, bp, bpOff,
+                                c, cOff + ir * ldc + jc + jr, ldc, acc, Math.min(MR, m - ir), nv, buf.tile);
+                    }
+                }
+            }
+        }
+    }
+
     /** Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A) into mr-row micro-panels, zero-filled at the edge. */
     static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+        packA(MR, ta, a, aOff, lda, i0, mc, p0, kc, ap, 0);
+    }
+
+    static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap, int apOff) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = (ir / MR) * kc * MR;
+            int base = apOff + (ir / MR) * kc * MR;
             int rows = Math.min(MR, mc - ir);
             if (!ta) {
                 for (int r = 0; r < MR; r++) {
