@@ -250,6 +250,11 @@ public final class CudaBackend implements Backend {
         if (b != null && !closed) mem.release(b);
     }
 
+    /** Gives a large one-off buffer (cudnnFind's scratch) back to the driver instead of the cache. */
+    void releaseToDriver(DeviceAllocator.Block b) {
+        if (b != null && !closed) mem.releaseToDriver(b);
+    }
+
     /** Grows the shared workspace to at least bytes (at plan creation; never during a step). */
     synchronized void reserveWorkspace(long bytes) {
         if (workspace != null && workspace.size() >= bytes) return;
@@ -304,6 +309,7 @@ public final class CudaBackend implements Backend {
         enter();
         long n = t.size();
         if (src.length < n) throw new IllegalArgumentException(src.length + " values do not fill a tensor of shape " + t.shape());
+        if (n == 0) return;
         // From pageable (Java) memory the copy is staged before cudaMemcpyAsync returns, so src may be reused at once.
         Cuda.rt(cudaMemcpyAsync(ptr(t), Pointer.to(src), Cuda.bytes(n), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync", "an upload of " + t.shape());
     }
@@ -312,6 +318,7 @@ public final class CudaBackend implements Backend {
         enter();
         long n = t.size();
         if (dst.length < n) throw new IllegalArgumentException(dst.length + " floats cannot hold a tensor of shape " + t.shape());
+        if (n == 0) return;
         Cuda.rt(cudaMemcpyAsync(Pointer.to(dst), ptr(t), Cuda.bytes(n), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", "a download of " + t.shape());
         Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "a download of " + t.shape());
     }

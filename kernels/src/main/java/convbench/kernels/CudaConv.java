@@ -174,7 +174,7 @@ final class CudaConv implements ConvPlan {
             be.release(x);
             be.release(y);
             be.release(w);
-            be.release(ws);
+            be.releaseToDriver(ws); // up to 1 GiB that no tensor will ask for again
         }
     }
 

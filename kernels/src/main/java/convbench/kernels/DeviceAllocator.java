@@ -68,6 +68,14 @@ final class DeviceAllocator {
         free.computeIfAbsent(b.size, k -> new ArrayDeque<>()).push(b.ptr);
     }
 
+    /** Returns a block to the driver at once instead of caching it (a large one-off buffer; synchronises the device). */
+    synchronized void releaseToDriver(Block b) {
+        if (closed || live.remove(b.ptr) == null) return;
+        if (b.tensor) tensorBytes -= b.size;
+        cudaFree(b.ptr);
+        reserved -= b.size;
+    }
+
     private Pointer malloc(long size) {
         Pointer p = new Pointer();
         int status = cudaMalloc(p, size);

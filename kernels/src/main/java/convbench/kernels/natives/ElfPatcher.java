@@ -60,13 +60,13 @@ public final class ElfPatcher {
 
     /** The SONAME, DT_NEEDED names and version needs of an ELF image held in memory. */
     public static Info inspect(byte[] elf, String name) throws ElfException {
-        return new Parsed(new ArrayBytes(elf, name)).info();
+        return new Parsed(new ArrayBytes(elf, name), false).info();
     }
 
     /** The same for a file, reading only the headers, the dynamic section and the strings (cuDNN's libraries are large). */
     public static Info inspect(Path file) throws ElfException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return new Parsed(new ChannelBytes(ch, file.getFileName().toString())).info();
+            return new Parsed(new ChannelBytes(ch, file.getFileName().toString()), false).info();
         } catch (IOException e) {
             throw new ElfException("cannot read " + file + ": " + e.getMessage());
         }
@@ -83,7 +83,7 @@ public final class ElfPatcher {
     public static byte[] patch(byte[] elf, Map<String, String> renames, String name) throws ElfException {
         byte[] out = elf.clone();
         ArrayBytes bytes = new ArrayBytes(out, name);
-        Parsed p = new Parsed(bytes);
+        Parsed p = new Parsed(bytes, true);
         for (Map.Entry<String, String> r : renames.entrySet()) {
             String from = r.getKey(), to = r.getValue();
             byte[] fromBytes = from.getBytes(StandardCharsets.UTF_8), toBytes = to.getBytes(StandardCharsets.UTF_8);
@@ -135,7 +135,8 @@ public final class ElfPatcher {
         final List<Ref> refs = new ArrayList<>();
         final List<long[]> loads = new ArrayList<>(); // {vaddr, offset, filesz}
 
-        Parsed(Bytes b) throws ElfException {
+        /** symbols: also collect the dynamic symbols' name references (for the patcher's overlap check). */
+        Parsed(Bytes b, boolean symbols) throws ElfException {
             this.b = b;
             long size = b.size();
             if (size < 4 || b.u8(0) != 0x7f || b.u8(1) != 'E' || b.u8(2) != 'L' || b.u8(3) != 'F')
@@ -219,7 +220,7 @@ public final class ElfPatcher {
                     vd += next;
                 }
             }
-            addSymbolNames();
+            if (symbols) addSymbolNames();
         }
 
         /** Symbol names from the section headers' SHT_DYNSYM, when they use the same string table (optional). */

@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  *   <li>the NVIDIA wheels of Python environments: {@code site-packages/nvidia/cudnn/lib} for cuDNN,
  *       {@code nvidia/cu13/lib}, {@code nvidia/cublas/lib}, {@code nvidia/cu12/lib} for cuBLAS, in the
  *       site-packages of $VIRTUAL_ENV, $CONDA_PREFIX, $PYTHONPATH, virtual environments on $PATH,
- *       ~/.local, /usr, /usr/local, conda / miniforge / pyenv installs and their envs.</li>
+ *       ~/.local, /usr/local, /usr, conda / miniforge / pyenv installs and their envs, ~/.venv, ~/venv
+ *       and the directories under /opt.</li>
  * </ol>
  * The driver is looked for in LD_LIBRARY_PATH, the linker cache, the system directories and the
  * container locations (/usr/local/nvidia/lib64, /usr/lib/wsl/lib); a toolkit's {@code stubs}
@@ -273,6 +274,9 @@ public final class LibraryFinder {
             prefixes.addAll(children(c.resolve("envs")));
         }
         prefixes.addAll(children(env.home().resolve(".pyenv").resolve("versions")));
+        prefixes.add(env.home().resolve(".venv"));
+        prefixes.add(env.home().resolve("venv"));
+        prefixes.addAll(children(env.sys("opt"))); // /opt/venv, /opt/pytorch, ...
 
         Set<Path> out = new LinkedHashSet<>();
         for (Path d : direct) if (Files.isDirectory(d)) out.add(d);

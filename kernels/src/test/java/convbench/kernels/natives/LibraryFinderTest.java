@@ -221,6 +221,7 @@ class LibraryFinderTest {
         Files.createDirectories(dir("opt/conda/lib/python3.12/site-packages"));
         Files.createDirectories(dir("opt/conda/envs/torch/lib/python3.11/site-packages"));
         Files.createDirectories(dir("home/u/.pyenv/versions/3.13.0/lib/python3.13/site-packages"));
+        Files.createDirectories(dir("opt/venv/lib/python3.12/site-packages"));
         List<Path> sp = finder().sitePackages();
         assertEquals(List.of(
                 dir("venvs/a/lib/python3.12/site-packages"),
@@ -231,7 +232,8 @@ class LibraryFinderTest {
                 dir("usr/lib/python3/dist-packages"),
                 dir("opt/conda/lib/python3.12/site-packages"),
                 dir("opt/conda/envs/torch/lib/python3.11/site-packages"),
-                dir("home/u/.pyenv/versions/3.13.0/lib/python3.13/site-packages")), sp);
+                dir("home/u/.pyenv/versions/3.13.0/lib/python3.13/site-packages"),
+                dir("opt/venv/lib/python3.12/site-packages")), sp);
     }
 
     @Test
