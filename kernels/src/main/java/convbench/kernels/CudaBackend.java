@@ -58,7 +58,6 @@ import static jcuda.jcublas.cublasMath.CUBLAS_DEFAULT_MATH;
 import static jcuda.jcublas.cublasMath.CUBLAS_TF32_TENSOR_OP_MATH;
 import static jcuda.jcudnn.JCudnn.cudnnCreate;
 import static jcuda.jcudnn.JCudnn.cudnnDestroy;
-import static jcuda.jcudnn.JCudnn.cudnnGetCudartVersion;
 import static jcuda.jcudnn.JCudnn.cudnnGetVersion;
 import static jcuda.jcudnn.JCudnn.cudnnSetStream;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor;
@@ -175,8 +174,7 @@ public final class CudaBackend implements Backend {
         cudaRuntimeGetVersion(v);
         environment.put("CUDA runtime", cudaVersion(v[0]) + " (in libJCudaRuntime)");
         long dnnVersion = cudnnGetVersion();
-        environment.put("cuDNN", cudnnVersion(dnnVersion) + " (cudnnGetVersion " + dnnVersion + ", built for CUDA "
-                + cudaVersion((int) cudnnGetCudartVersion()) + ")");
+        environment.put("cuDNN", cudnnVersion(dnnVersion) + " (cudnnGetVersion " + dnnVersion + ")");
         cublasGetVersion(blas, v);
         environment.put("cuBLAS", cublasVersion(v[0]) + " (" + v[0] + ")");
         environment.put("JCuda", jcuda.JCudaVersion.get() + " (JCudnn " + NativeLoader.JCUDNN_NATIVES_VERSION + ")");

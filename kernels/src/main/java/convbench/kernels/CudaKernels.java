@@ -66,7 +66,7 @@ final class CudaKernels implements AutoCloseable {
 
     /** Throws the reason when the kernels are missing (called by the plans that need them, at plan creation). */
     void require(String op) {
-        if (unavailable != null) throw new UnsupportedOperationException(op + " needs " + unavailable);
+        if (unavailable != null) throw new UnsupportedOperationException(op + " cannot run on the GPU because " + unavailable);
     }
 
     private CUfunction function(String name) {

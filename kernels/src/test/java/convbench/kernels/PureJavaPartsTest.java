@@ -149,6 +149,28 @@ class PureJavaPartsTest {
                 CudaKernels.arg(3), CudaKernels.arg(new jcuda.Pointer())));
     }
 
+    /**
+     * With lazy binding a call to a function the loaded cuDNN does not export kills the process ("symbol
+     * lookup error"), so the sources must not name any of the families cuDNN 9 removed: the RNN v6/v7 API,
+     * algorithm save/restore and descriptors, and the version-check calls.
+     */
+    @Test
+    void noCallIntoWhatCudnn9Removed() throws IOException {
+        Pattern call = Pattern.compile("\\b(cudnn[A-Z]\\w*)\\s*\\(");
+        Pattern removed = Pattern.compile("RNN|Rnn|VersionCheck|SaveAlgorithm|RestoreAlgorithm|AlgorithmDescriptor|AlgorithmPerformance|CudartVersion");
+        int calls = 0;
+        try (var files = Files.walk(Path.of("src/main/java"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                Matcher m = call.matcher(Files.readString(f));
+                while (m.find()) {
+                    calls++;
+                    assertTrue(!removed.matcher(m.group(1)).find(), f + " calls " + m.group(1));
+                }
+            }
+        }
+        assertTrue(calls > 50, calls + " cuDNN calls found");
+    }
+
     /** Where nvcc ran, every kernel the Java side launches is in the fat binary (twice: SASS for sm_80 and sm_90). */
     @Test
     void theFatBinaryHoldsEveryKernel() throws IOException {
