@@ -187,14 +187,25 @@ public final class NativeLoader {
                 ElfPatcher.Info info = ElfPatcher.inspect(input, resource);
                 renameMajors.forEach((prefix, major) -> renames.putAll(JniLibraries.renamesFor(info, prefix, major)));
             }
-            prepared = JniLibraries.prepare(input, resource, target, renames, JniLibraries.cacheRoot(env.env(), env.home()));
+            Path root = JniLibraries.cacheRoot(env.env(), env.home());
+            try {
+                prepared = JniLibraries.prepare(input, resource, target, renames, root);
+            } catch (IOException e) {
+                // an unwritable home (a container user without one): fall back to the temporary directory
+                Path fallback = Path.of(System.getProperty("java.io.tmpdir"), "convbench-" + System.getProperty("user.name", "user"), "native");
+                try {
+                    prepared = JniLibraries.prepare(input, resource, target, renames, fallback);
+                } catch (IOException e2) {
+                    throw new Failure("the " + what + " JNI library could not be written to " + root + " (" + e.getMessage() + ") nor to "
+                            + fallback + " (" + e2.getMessage() + "): set CONVBENCH_NATIVE_CACHE to a writable directory");
+                }
+            }
         } catch (ElfException e) {
             throw new Failure("the " + what + " JNI library could not be patched because " + e.getMessage()
                     + ": report this with the jcuda-natives version");
         } catch (IOException e) {
-            throw new Failure("the " + what + " JNI library could not be written to the cache "
-                    + JniLibraries.cacheRoot(env.env(), env.home()) + " (" + e.getMessage()
-                    + "): make it writable or set CONVBENCH_NATIVE_CACHE to a writable directory");
+            throw new Failure("the " + what + " JNI library could not be read from the class path (" + e.getMessage()
+                    + "): use bench.jar, which bundles the JCuda natives");
         }
         initClass(className, prepared.file().getParent(), what, prepared.file());
         REPORT.put(what + " JNI", prepared.note());
