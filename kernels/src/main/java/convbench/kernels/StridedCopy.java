@@ -59,6 +59,9 @@ final class StridedCopy implements AutoCloseable {
             xView = yView = null;
             return;
         }
+        for (int dim : new int[] {n, c, g.ni, g.nj})
+            if (dim > 65535) // cudnnTransformTensor reports NOT_SUPPORTED beyond 16-bit dimensions
+                throw new IllegalArgumentException(what + ": a dimension of " + dim + " is beyond cuDNN's strided copy (at most 65535)");
         int[] xs = g.xStrides, ys = g.yStrides;
         xView = Cuda.strided(n, c, g.ni, g.nj, xs[0], xs[1], xs[2], xs[3]);
         yView = Cuda.strided(n, c, g.ni, g.nj, ys[0], ys[1], ys[2], ys[3]);
