@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *       {@code nvidia/cu13/lib}, {@code nvidia/cublas/lib}, {@code nvidia/cu12/lib} for cuBLAS, in the
  *       site-packages of $VIRTUAL_ENV, $CONDA_PREFIX, $PYTHONPATH, virtual environments on $PATH,
  *       ~/.local, /usr/local, /usr, conda / miniforge / pyenv installs and their envs, ~/.venv, ~/venv
- *       and the directories under /opt.</li>
+ *       and the directories under /opt with their .venv / venv (/opt/torch/.venv on the reference GPU image).</li>
  * </ol>
  * The driver is looked for in LD_LIBRARY_PATH, the linker cache, the system directories and the
  * container locations (/usr/local/nvidia/lib64, /usr/lib/wsl/lib); a toolkit's {@code stubs}
@@ -276,7 +276,11 @@ public final class LibraryFinder {
         prefixes.addAll(children(env.home().resolve(".pyenv").resolve("versions")));
         prefixes.add(env.home().resolve(".venv"));
         prefixes.add(env.home().resolve("venv"));
-        prefixes.addAll(children(env.sys("opt"))); // /opt/venv, /opt/pytorch, ...
+        for (Path opt : children(env.sys("opt"))) { // /opt/venv, /opt/torch/.venv, ...
+            prefixes.add(opt);
+            prefixes.add(opt.resolve(".venv"));
+            prefixes.add(opt.resolve("venv"));
+        }
 
         Set<Path> out = new LinkedHashSet<>();
         for (Path d : direct) if (Files.isDirectory(d)) out.add(d);

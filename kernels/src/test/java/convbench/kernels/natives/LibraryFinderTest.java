@@ -222,6 +222,7 @@ class LibraryFinderTest {
         Files.createDirectories(dir("opt/conda/envs/torch/lib/python3.11/site-packages"));
         Files.createDirectories(dir("home/u/.pyenv/versions/3.13.0/lib/python3.13/site-packages"));
         Files.createDirectories(dir("opt/venv/lib/python3.12/site-packages"));
+        Files.createDirectories(dir("opt/torch/.venv/lib/python3.12/site-packages")); // the reference GPU image
         List<Path> sp = finder().sitePackages();
         assertEquals(List.of(
                 dir("venvs/a/lib/python3.12/site-packages"),
@@ -233,7 +234,22 @@ class LibraryFinderTest {
                 dir("opt/conda/lib/python3.12/site-packages"),
                 dir("opt/conda/envs/torch/lib/python3.11/site-packages"),
                 dir("home/u/.pyenv/versions/3.13.0/lib/python3.13/site-packages"),
+                dir("opt/torch/.venv/lib/python3.12/site-packages"),
                 dir("opt/venv/lib/python3.12/site-packages")), sp);
+    }
+
+    @Test
+    void theReferenceGpuImageLayout() throws Exception {
+        // PyTorch 2.11 cu130 in /opt/torch/.venv: cuDNN 9 in nvidia/cudnn/lib, cuBLAS 13 in nvidia/cu13/lib;
+        // the CUDA 13 toolkit's own cuBLAS in /usr/local/cuda-13.0; the driver in /usr/local/nvidia/lib64.
+        String site = "opt/torch/.venv/lib/python3.12/site-packages/nvidia/";
+        Path dnn = cudnnIn(site + "cudnn/lib", 9);
+        cublasIn(site + "cu13/lib", 13);
+        Path tk = cublasIn("usr/local/cuda-13.0/targets/x86_64-linux/lib", 13);
+        Path drv = touch("usr/local/nvidia/lib64/libcuda.so.1");
+        assertEquals(drv, finder().findDriver());
+        assertEquals(dnn, finder().findCudnn().main());
+        assertEquals(tk, finder().findCublas(13).main());
     }
 
     @Test
