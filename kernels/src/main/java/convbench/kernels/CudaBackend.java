@@ -418,6 +418,21 @@ public final class CudaBackend implements Backend {
         };
     }
 
+    /**
+     * Starts the profiler's capture range (cudaProfilerStart: nsys profile --capture-range=cudaProfilerApi).
+     * Not marked @Override: the engine's Backend declares it (as a default no-op) on the main branch only.
+     */
+    public void profilerStart() {
+        enter();
+        Cuda.rt(jcuda.runtime.JCuda.cudaProfilerStart(), "cudaProfilerStart", name());
+    }
+
+    /** Stops the capture range (cudaProfilerStop). */
+    public void profilerStop() {
+        enter();
+        Cuda.rt(jcuda.runtime.JCuda.cudaProfilerStop(), "cudaProfilerStop", name());
+    }
+
     @Override public void synchronize() {
         enter();
         Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", name());
