@@ -68,6 +68,9 @@ public final class NativeLoader {
         try {
             platformCheck(env);
             Path libcuda = new LibraryFinder(env).findDriver();
+            if (ModuleLayer.boot().findModule("java.logging").isEmpty()) // JCuda's LibUtils logs through java.util.logging
+                throw new Failure("this Java runtime has no java.logging module, which JCuda's native loader needs: "
+                        + "add java.logging to the jlink --add-modules list that built it");
             loadFile(libcuda, "the NVIDIA driver");
             REPORT.put("libcuda.so.1", libcuda.toString());
             initJni("jcuda.runtime.JCuda", "JCudaRuntime", jarName("JCudaRuntime", false), Map.of(), env, "JCuda runtime");
