@@ -1,0 +1,342 @@
+package convbench.kernels;
+
+import convbench.engine.DeviceMemoryException;
+import convbench.engine.Grad;
+import convbench.engine.Shape;
+import convbench.engine.Tensor;
+import convbench.engine.plan.Activation;
+import convbench.engine.plan.ConvDesc;
+import convbench.engine.plan.ConvPlan;
+import jcuda.Pointer;
+import jcuda.jcudnn.cudnnActivationDescriptor;
+import jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf;
+import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf;
+import jcuda.jcudnn.cudnnConvolutionDescriptor;
+import jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf;
+import jcuda.jcudnn.cudnnFilterDescriptor;
+import jcuda.jcudnn.cudnnTensorDescriptor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static jcuda.jcudnn.JCudnn.cudnnActivationForward;
+import static jcuda.jcudnn.JCudnn.cudnnAddTensor;
+import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardBias;
+import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardData;
+import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardFilter;
+import static jcuda.jcudnn.JCudnn.cudnnConvolutionBiasActivationForward;
+import static jcuda.jcudnn.JCudnn.cudnnConvolutionForward;
+import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnCreateConvolutionDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnDestroyActivationDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnDestroyConvolutionDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx;
+import static jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx;
+import static jcuda.jcudnn.JCudnn.cudnnFindConvolutionForwardAlgorithmEx;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolution2dForwardOutputDim;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7;
+import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardWorkspaceSize;
+import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnSetConvolution2dDescriptor;
+import static jcuda.jcudnn.JCudnn.cudnnSetConvolutionMathType;
+import static jcuda.jcudnn.cudnnActivationMode.CUDNN_ACTIVATION_RELU;
+import static jcuda.jcudnn.cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+import static jcuda.jcudnn.cudnnConvolutionMode.CUDNN_CROSS_CORRELATION;
+import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
+import static jcuda.jcudnn.cudnnMathType.CUDNN_DEFAULT_MATH;
+import static jcuda.jcudnn.cudnnMathType.CUDNN_FMA_MATH;
+import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
+
+/**
+ * Convolution with cuDNN: forward, backward data, backward filter, backward bias.
+ *
+ * <p>Plan creation (once): tensor, filter and convolution descriptors (cross-correlation, FP32 compute,
+ * math type CUDNN_FMA_MATH for strict FP32 or CUDNN_DEFAULT_MATH for TF32, kept for every call: JCudnn
+ * 11.7 does not report the perf results' mathType for forward and backward data, so the descriptor's
+ * math type is never taken from them); one algorithm per direction from cuDNN's heuristics
+ * (cudnnGetConvolution*Algorithm_v7, the first that succeeds and whose workspace can be allocated) or,
+ * with convAlgo "find", from cudnnFindConvolution*AlgorithmEx run once on scratch buffers; the shared
+ * workspace grown to the largest of the three.
+ *
+ * <p>Asymmetric padding (TF SAME with an odd total, explicit pads): cuDNN takes one pad per axis, so the
+ * plan convolves with the smaller pad of each axis and pads the remainder explicitly: x is copied into
+ * the interior of a buffer whose extra border is zero (zeroed once; only the interior is written per
+ * step). Backward data writes the padded-size gradient into a second buffer and crops its interior
+ * into dx.
+ *
+ * <p>Bias and relu: fused with cudnnConvolutionBiasActivationForward when the forward algorithm is
+ * IMPLICIT_PRECOMP_GEMM (the one cuDNN documents for the fused call), with z = y and alpha2 = 0 (z is
+ * then not read, as XLA relies on); otherwise, or if the fused call reports it cannot run, convolution,
+ * cudnnAddTensor (bias) and cudnnActivationForward (in place).
+ */
+final class CudaConv implements ConvPlan {
+    private final CudaBackend be;
+    private final ConvDesc d;
+    private final String what;
+    private final cudnnTensorDescriptor xDesc, xInDesc, yDesc, bDesc;
+    private final cudnnFilterDescriptor wDesc;
+    private final cudnnConvolutionDescriptor conv = new cudnnConvolutionDescriptor();
+    private final cudnnActivationDescriptor relu;
+    private final int fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
+    private final StridedCopy pad; // x -> interior of xPad (null when cuDNN's symmetric pads suffice)
+    private final DeviceAllocator.Block xPad, dxPad;
+    private boolean fused, closed;
+
+    CudaConv(CudaBackend be, ConvDesc d) {
+        this.be = be;
+        this.d = d;
+        Shape x = d.x(), y = d.y();
+        this.what = "conv " + d.kh() + "x" + d.kw() + "/" + d.strideH() + "x" + d.strideW() + " " + x + " -> " + y;
+        int n = x.n(), c = x.c(), h = x.h(), w = x.w();
+        int padH = Math.min(d.padTop(), d.padBottom()), padW = Math.min(d.padLeft(), d.padRight());
+        int extraT = d.padTop() - padH, extraB = d.padBottom() - padH, extraL = d.padLeft() - padW, extraR = d.padRight() - padW;
+        boolean explicit = extraT + extraB + extraL + extraR > 0;
+        int hp = h + extraT + extraB, wp = w + extraL + extraR;
+
+        xDesc = Cuda.tensor(x);
+        xInDesc = explicit ? Cuda.tensor(n, c, hp, wp) : xDesc;
+        yDesc = Cuda.tensor(y);
+        bDesc = d.bias() ? Cuda.tensor(1, d.filters(), 1, 1) : null;
+        wDesc = Cuda.filter(d.filters(), c, d.kh(), d.kw());
+        Cuda.dnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor", what);
+        Cuda.dnn(cudnnSetConvolution2dDescriptor(conv, padH, padW, d.strideH(), d.strideW(), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                "cudnnSetConvolution2dDescriptor", what);
+        Cuda.dnn(cudnnSetConvolutionMathType(conv, be.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
+
+        int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
+        Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xInDesc, wDesc, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
+        if (on[0] != y.n() || oc[0] != y.c() || oh[0] != y.h() || ow[0] != y.w())
+            throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+
+        if (explicit) {
+            pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
+            xPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
+            dxPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
+            be.memsetZero(xPad.ptr(), Cuda.bytes((long) n * c * hp * wp)); // the border stays zero for good
+        } else {
+            pad = null;
+            xPad = dxPad = null;
+        }
+
+        if (d.act() == Activation.RELU) {
+            relu = new cudnnActivationDescriptor();
+            Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
+            Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "cudnnSetActivationDescriptor", what);
+        } else {
+            relu = null;
+        }
+
+        Scratch scratch = be.find() ? new Scratch(be, x, y, d.w(), explicit ? (long) n * c * hp * wp : x.size()) : null;
+        try {
+            fwdAlgo = chooseForward(scratch);
+            bwdDataAlgo = chooseBackwardData(scratch);
+            bwdFilterAlgo = chooseBackwardFilter(scratch);
+        } finally {
+            if (scratch != null) scratch.close();
+        }
+        fused = d.bias() && relu != null && fwdAlgo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+    }
+
+    @Override public ConvDesc desc() { return d; }
+
+    /** The algorithms chosen (forward, backward data, backward filter) and whether bias + relu are fused. */
+    String algorithms() { return "fwd " + fwdAlgo + ", bwd data " + bwdDataAlgo + ", bwd filter " + bwdFilterAlgo + (fused ? ", fused bias+relu" : ""); }
+
+    // ---- algorithm choice, once ----
+
+    /** Buffers for Find...Ex to run on (contents do not matter; zeroed so no NaN slows a candidate down). */
+    private static final class Scratch implements AutoCloseable {
+        final CudaBackend be;
+        final DeviceAllocator.Block x, y, w, ws;
+
+        Scratch(CudaBackend be, Shape xs, Shape ys, Shape wsh, long xElements) {
+            this.be = be;
+            x = be.buffer(Cuda.bytes(xElements));
+            y = be.buffer(Cuda.bytes(ys.size()));
+            w = be.buffer(Cuda.bytes(wsh.size()));
+            be.memsetZero(x.ptr(), x.size());
+            be.memsetZero(y.ptr(), y.size());
+            be.memsetZero(w.ptr(), w.size());
+            // Room for the candidates: a quarter of what is free, at most 1 GiB.
+            long[] free = {0}, total = {0};
+            jcuda.runtime.JCuda.cudaMemGetInfo(free, total);
+            ws = be.buffer(Math.max(1 << 20, Math.min(1L << 30, free[0] / 4)));
+        }
+
+        @Override public void close() {
+            be.release(x);
+            be.release(y);
+            be.release(w);
+            be.releaseToDriver(ws); // up to 1 GiB that no tensor will ask for again
+        }
+    }
+
+    /** An algorithm cuDNN offers and the workspace it needs with this plan's descriptors. */
+    private record Candidate(int algo, long workspace) {}
+
+    /** Candidates in cuDNN's order (fastest first); the first whose workspace can be reserved wins. */
+    private int pick(List<Candidate> candidates, String direction) {
+        DeviceMemoryException last = null;
+        for (Candidate c : candidates) {
+            try {
+                be.reserveWorkspace(c.workspace());
+                return c.algo();
+            } catch (DeviceMemoryException e) {
+                last = e;
+            }
+        }
+        if (last != null) throw last;
+        throw new CudaException("cuDNN offers no " + direction + " algorithm for " + what
+                + (be.tf32() ? "" : " in strict FP32") + ": try --precision tf32 or other shapes", 0);
+    }
+
+    private int chooseForward(Scratch s) {
+        List<Candidate> out = new ArrayList<>();
+        int[] count = {0}, returned = {0};
+        Cuda.dnn(cudnnGetConvolutionForwardAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionForwardAlgorithmMaxCount", what);
+        cudnnConvolutionFwdAlgoPerf[] perf = new cudnnConvolutionFwdAlgoPerf[Math.max(1, count[0])];
+        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionFwdAlgoPerf();
+        Pointer xin = s == null ? null : s.x.ptr();
+        if (s != null)
+            Cuda.dnn(cudnnFindConvolutionForwardAlgorithmEx(be.dnn(), xInDesc, xin, wDesc, s.w.ptr(), conv, yDesc, s.y.ptr(),
+                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionForwardAlgorithmEx", what);
+        else
+            Cuda.dnn(cudnnGetConvolutionForwardAlgorithm_v7(be.dnn(), xInDesc, wDesc, conv, yDesc, perf.length, returned, perf),
+                    "cudnnGetConvolutionForwardAlgorithm_v7", what);
+        for (int i = 0; i < returned[0]; i++) {
+            if (perf[i].status != 0) continue;
+            long[] ws = {0};
+            if (cudnnGetConvolutionForwardWorkspaceSize(be.dnn(), xInDesc, wDesc, conv, yDesc, perf[i].algo, ws) != 0) continue;
+            out.add(new Candidate(perf[i].algo, ws[0]));
+        }
+        return pick(out, "forward");
+    }
+
+    private int chooseBackwardData(Scratch s) {
+        List<Candidate> out = new ArrayList<>();
+        int[] count = {0}, returned = {0};
+        Cuda.dnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardDataAlgorithmMaxCount", what);
+        cudnnConvolutionBwdDataAlgoPerf[] perf = new cudnnConvolutionBwdDataAlgoPerf[Math.max(1, count[0])];
+        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdDataAlgoPerf();
+        if (s != null)
+            Cuda.dnn(cudnnFindConvolutionBackwardDataAlgorithmEx(be.dnn(), wDesc, s.w.ptr(), yDesc, s.y.ptr(), conv, xInDesc, s.x.ptr(),
+                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionBackwardDataAlgorithmEx", what);
+        else
+            Cuda.dnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(be.dnn(), wDesc, yDesc, conv, xInDesc, perf.length, returned, perf),
+                    "cudnnGetConvolutionBackwardDataAlgorithm_v7", what);
+        for (int i = 0; i < returned[0]; i++) {
+            if (perf[i].status != 0) continue;
+            long[] ws = {0};
+            if (cudnnGetConvolutionBackwardDataWorkspaceSize(be.dnn(), wDesc, yDesc, conv, xInDesc, perf[i].algo, ws) != 0) continue;
+            out.add(new Candidate(perf[i].algo, ws[0]));
+        }
+        return pick(out, "backward data");
+    }
+
+    private int chooseBackwardFilter(Scratch s) {
+        List<Candidate> out = new ArrayList<>();
+        int[] count = {0}, returned = {0};
+        Cuda.dnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount", what);
+        cudnnConvolutionBwdFilterAlgoPerf[] perf = new cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, count[0])];
+        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdFilterAlgoPerf();
+        if (s != null)
+            Cuda.dnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(be.dnn(), xInDesc, s.x.ptr(), yDesc, s.y.ptr(), conv, wDesc, s.w.ptr(),
+                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionBackwardFilterAlgorithmEx", what);
+        else
+            Cuda.dnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(be.dnn(), xInDesc, yDesc, conv, wDesc, perf.length, returned, perf),
+                    "cudnnGetConvolutionBackwardFilterAlgorithm_v7", what);
+        for (int i = 0; i < returned[0]; i++) {
+            if (perf[i].status != 0) continue;
+            long[] ws = {0};
+            if (cudnnGetConvolutionBackwardFilterWorkspaceSize(be.dnn(), xInDesc, yDesc, conv, wDesc, perf[i].algo, ws) != 0) continue;
+            out.add(new Candidate(perf[i].algo, ws[0]));
+        }
+        return pick(out, "backward filter");
+    }
+
+    // ---- forward ----
+
+    /**
+     * z = conv(x, w) (+ b), y = relu(z) or z; y overwritten (beta 0).
+     * Fused: y = relu(1 * conv(x, w) + 0 * z + b) in one call.
+     */
+    @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
+        be.enter();
+        Pointer x = xIn(xt), w = be.ptr(wt), y = be.ptr(yt);
+        if (fused) {
+            int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo,
+                    be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
+            if (status == 0) return;
+            fused = false; // cuDNN cannot run this combination here: fall back for good
+        }
+        Cuda.dnn(cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo, be.workspace(), be.workspaceSize(),
+                Cuda.ZERO, yDesc, y), "cudnnConvolutionForward", what);
+        if (bt != null) // y = 1 * b (broadcast over N, H, W) + 1 * y
+            Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, bDesc, be.ptr(bt), Cuda.ONE, yDesc, y), "cudnnAddTensor", what + " bias");
+        if (relu != null) // in place
+            Cuda.dnn(cudnnActivationForward(be.dnn(), relu, Cuda.ONE, yDesc, y, Cuda.ZERO, yDesc, y), "cudnnActivationForward", what + " relu");
+    }
+
+    /** x itself, or x copied into the interior of the zero-bordered pad buffer. */
+    private Pointer xIn(Tensor xt) {
+        if (pad == null) return be.ptr(xt);
+        pad.forward(be, be.ptr(xt), xPad.ptr(), false);
+        return xPad.ptr();
+    }
+
+    // ---- backward ----
+
+    /**
+     * From dz = dL/dz (before the activation):
+     * db[k] (=|+=) sum_{n,i,j} dz[n,k,i,j]                       (cudnnConvolutionBackwardBias, beta per db),
+     * dw (=|+=) corr(x, dz): dw[k,c,p,q] = sum dz[n,k,i,j] x[n,c,i*sh+p-pt,j*sw+q-pl] (BackwardFilter, beta per dw),
+     * dx (=|+=) conv_transpose(dz, w)                              (BackwardData, beta per dx; with explicit
+     * padding it overwrites the padded-size buffer and its interior is cropped into dx with dx's beta).
+     */
+    @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
+        be.enter();
+        Pointer dz = be.ptr(dzt);
+        if (db != null)
+            Cuda.dnn(cudnnConvolutionBackwardBias(be.dnn(), Cuda.ONE, yDesc, dz, Cuda.beta(db), bDesc(), be.ptr(db.t())),
+                    "cudnnConvolutionBackwardBias", what);
+        if (dw != null)
+            Cuda.dnn(cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, xIn(xt), yDesc, dz, conv, bwdFilterAlgo,
+                    be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, be.ptr(dw.t())), "cudnnConvolutionBackwardFilter", what);
+        if (dx != null) {
+            if (pad == null) {
+                Cuda.dnn(cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo,
+                        be.workspace(), be.workspaceSize(), Cuda.beta(dx), xDesc, be.ptr(dx.t())), "cudnnConvolutionBackwardData", what);
+            } else {
+                Cuda.dnn(cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo,
+                        be.workspace(), be.workspaceSize(), Cuda.ZERO, xInDesc, dxPad.ptr()), "cudnnConvolutionBackwardData", what);
+                pad.backward(be, dxPad.ptr(), be.ptr(dx.t()), dx.accumulate()); // dx (=|+=) interior of dxPad
+            }
+        }
+    }
+
+    private cudnnTensorDescriptor bDesc() {
+        if (bDesc == null) throw new IllegalArgumentException(what + " has no bias, so it has no bias gradient");
+        return bDesc;
+    }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        if (pad != null) pad.close();
+        be.release(xPad);
+        be.release(dxPad);
+        Cuda.destroy(yDesc, bDesc);
+        if (xInDesc != xDesc) Cuda.destroy(xInDesc);
+        Cuda.destroy(xDesc);
+        Cuda.destroy(wDesc);
+        cudnnDestroyConvolutionDescriptor(conv);
+        if (relu != null) cudnnDestroyActivationDescriptor(relu);
+    }
+}

@@ -1,0 +1,68 @@
+package convbench.kernels;
+
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TagFilter;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+import java.io.PrintWriter;
+
+/**
+ * Runs this module's tests without Maven, for a machine that has a GPU but no build tools (see
+ * kernels/gpu-kit.sh, which packs a Java runtime and the class path next to this). One line per test:
+ * PASS, FAIL with the message, or SKIP with the reason. Exit status 1 on any failure, and, with
+ * CONVBENCH_REQUIRE_GPU=1, when no GPU test ran.
+ *
+ * <p>args: "gpu" (default: the GPU tier only) or "all" (both tiers).
+ */
+public final class GpuTier {
+    public static void main(String[] args) {
+        boolean all = args.length > 0 && args[0].equals("all");
+        LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request()
+                .selectors(DiscoverySelectors.selectPackage("convbench.kernels"));
+        if (!all) b.filters(TagFilter.includeTags("gpu"));
+        LauncherDiscoveryRequest request = b.build();
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        TestExecutionListener lines = new TestExecutionListener() {
+            @Override public void executionSkipped(TestIdentifier t, String reason) {
+                System.out.println("SKIP " + t.getDisplayName() + ": " + reason);
+            }
+
+            @Override public void executionFinished(TestIdentifier t, TestExecutionResult r) {
+                String cls = t.getSource().filter(src -> src instanceof MethodSource).map(src -> ((MethodSource) src).getClassName())
+                        .or(() -> t.getSource().filter(src -> src instanceof ClassSource).map(src -> ((ClassSource) src).getClassName()))
+                        .map(c -> c.substring(c.lastIndexOf('.') + 1)).orElse("");
+                String name = cls + " " + (t.isTest() ? t.getDisplayName() : "(set-up)");
+                String why = r.getThrowable().map(e -> String.valueOf(e.getMessage()).lines().findFirst().orElse("")).orElse("");
+                switch (r.getStatus()) {
+                    case SUCCESSFUL -> { if (t.isTest()) System.out.println("PASS " + name); }
+                    case ABORTED -> System.out.println("SKIP " + name + ": " + why);
+                    case FAILED -> System.out.println("FAIL " + name + ": " + why);
+                }
+            }
+        };
+        launcher.execute(request, summary, lines);
+        TestExecutionSummary s = summary.getSummary();
+        PrintWriter out = new PrintWriter(System.out, true);
+        s.printTo(out);
+        s.printFailuresTo(out, 30);
+        boolean requireGpu = GpuSupport.required();
+        long failed = s.getTotalFailureCount();
+        boolean none = s.getTestsSucceededCount() == 0;
+        if (failed > 0 || (requireGpu && none)) {
+            out.println(failed > 0 ? failed + " test(s) failed" : "no test passed, and a GPU was required");
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+}
