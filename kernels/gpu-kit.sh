@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
 # Packs what the GPU tier needs into kernels/target/gpukit, for a GPU machine that has no Java and no
-# Maven (the reference H100 image): a jlink'd Java runtime, the kernels module's classes (with the
-# nvcc-built fat binary) and test classes, and every jar on the test class path. Build it here, carry
-# kernels/target/gpukit there, and run kernels/target/gpukit/run.sh [gpu|all] from the repository root.
+# Maven (the reference H100 image): a jlink'd Java runtime (no java.desktop: no sweep charts there), the classes (with the nvcc-built fat
+# binary) and test classes of the kernels, nets and bench modules, and every jar on the bench module's
+# test class path. Build it here, carry kernels/target/gpukit there, and from the repository root run
+# kernels/target/gpukit/run.sh [gpu|all] (the tests) or kernels/target/gpukit/bench.sh ARGS (bench.jar).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kit="$root/kernels/target/gpukit"
 cd "$root"
 command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || { echo "gpu-kit: nvcc is needed here, so the kit carries the own kernels" >&2; exit 1; }
-mvn -q -pl kernels -am package dependency:copy-dependencies -DskipTests -DincludeScope=test -DoutputDirectory="$kit/lib"
+mvn -q -pl bench -am package -DskipTests
+mvn -q -pl bench dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$kit/lib"
 rm -rf "$kit/runtime"
 jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output "$kit/runtime"
 rm -f "$kit"/lib/convbench-*.jar
-cp engine/target/convbench-engine-*.jar "$kit/lib/"
+# JCuda's NVRTC and PTX-compiler natives are never loaded: drop them (the kit must stay under the 64 MiB a device call carries).
+for j in "$kit"/lib/jcuda-natives-*.jar; do
+  python3 - "$j" <<'PY'
+import sys, zipfile, os
+src = sys.argv[1]; tmp = src + ".tmp"
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        if "JNvPTXCompiler" in item.filename or "JNvrtc" in item.filename:
+            continue
+        zout.writestr(item, zin.read(item.filename))
+os.replace(tmp, src)
+PY
+done
+cp engine/target/convbench-engine-*[0-9T].jar nets/target/convbench-nets-*[0-9T].jar "$kit/lib/"
 rm -rf "$kit/classes" "$kit/test-classes"
-cp -r kernels/target/classes "$kit/classes"
-cp -r kernels/target/test-classes "$kit/test-classes"
+mkdir -p "$kit/classes" "$kit/test-classes"
+for m in kernels bench; do
+  cp -r "$m/target/classes/." "$kit/classes/"
+  cp -r "$m/target/test-classes/." "$kit/test-classes/"
+done
 cat > "$kit/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs the kernels tests on this machine: run.sh gpu (the GPU tier, default) or run.sh all (both tiers).
@@ -31,5 +49,36 @@ log="${OUT:-$kit}/gpu-tier.log"
 exit "${PIPESTATUS[0]}"
 RUN
 chmod +x "$kit/run.sh"
+cat > "$kit/bench.sh" <<'RUN'
+#!/usr/bin/env bash
+# bench.jar's command line from the kit: bench.sh alexnet --device cuda ...
+kit="$(cd "$(dirname "$0")" && pwd)"
+cp="$kit/classes:$(ls "$kit"/lib/*.jar | grep -v -e junit -e opentest4j -e apiguardian | tr '\n' ':')"
+exec "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -cp "$cp" convbench.bench.Main "$@"
+RUN
+chmod +x "$kit/bench.sh"
+cat > "$kit/records.sh" <<'RUN'
+#!/usr/bin/env bash
+# The issue-5 record: every net forward and forward-backward at batch 32 (inception3 at 299) in strict
+# FP32 and in TF32 on cuda:0. Writes $OUT/records/<net>-<precision>.json and .log, plus the machine's
+# nvidia-smi. Usage: records.sh [steps] [nets...]
+set -uo pipefail
+kit="$(cd "$(dirname "$0")" && pwd)"
+out="${OUT:-$kit/out}/records"
+mkdir -p "$out"
+steps="${1:-100}"; shift || true
+nets="${*:-alexnet-conv alexnet vgg16 inception3 resnet50 resnet101 resnet152 resnet200}"
+nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
+status=0
+for p in fp32 tf32; do
+  for n in $nets; do
+    "$kit/bench.sh" "$n" --device cuda --precision "$p" --batch 32 --steps "$steps" --warmup 10 \
+      --format json --output "$out/$n-$p.json" > "$out/$n-$p.log" 2>&1 || status=1
+    tail -n 4 "$out/$n-$p.log"
+  done
+done
+exit $status
+RUN
+chmod +x "$kit/records.sh"
 du -sh "$kit" "$kit/runtime" "$kit/lib"
 echo "gpu-kit: carry kernels/target/gpukit and run kernels/target/gpukit/run.sh from the repository root"

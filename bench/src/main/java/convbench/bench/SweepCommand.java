@@ -31,13 +31,16 @@ final class SweepCommand implements Runnable {
             description = "Batch sizes (default: ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
-    @Option(names = "--chart", paramLabel = "FILE.png", description = "Where the chart goes (default: <net>-sweep.png).")
-    Path chart;
+    @Option(names = "--chart", paramLabel = "FILE.png", description = "Where the chart goes (default: <net>-sweep.png; none: no chart).")
+    String chart;
 
     @Mixin StepOptions o;
 
     @Override public void run() {
         for (int b : batches) if (b <= 0) throw new UsageException("--batches must all be positive, got " + b);
+        // Checked before any timing, so a sweep is never run only to fail at the end.
+        if (!"none".equals(chart) && ModuleLayer.boot().findModule("java.desktop").isEmpty())
+            throw new RunFailure("cannot draw the chart: this Java runtime has no java.desktop module (AWT); use --chart none, or a full JDK");
         try (Session s = new Session(o, spec.commandLine().getOut(), spec.commandLine().getErr())) {
             String name = convbench.nets.Nets.spec(net).name();
             Config c = s.config(List.of(name), false, null);
@@ -50,9 +53,11 @@ final class SweepCommand implements Runnable {
                 }
             }
             s.sayResult(table(s.modes, results));
-            Path png = chart != null ? chart : Path.of(name + "-sweep.png");
-            writeChart(name, s.modes, results, png, s.env.getOrDefault("device", s.backend.name()));
-            s.sayResult("  chart: " + png + "\n");
+            if (!"none".equals(chart)) {
+                Path png = Path.of(chart != null ? chart : name + "-sweep.png");
+                writeChart(name, s.modes, results, png, s.env.getOrDefault("device", s.backend.name()));
+                s.sayResult("  chart: " + png + "\n");
+            }
             s.finish(c, results);
         }
     }

@@ -23,6 +23,7 @@ final class GpuSupport {
 
     /** Why the last open failed (null when it worked). */
     static String reason;
+    private static boolean announced;
 
     /**
      * cuda:0 with the given precision and algorithm choice, or null (with {@link #reason}) when there is
@@ -37,6 +38,10 @@ final class GpuSupport {
             return b;
         } catch (BackendUnavailableException e) {
             reason = e.getMessage();
+            if (!announced) { // once per run, so the build log states why the gpu tier did not run
+                announced = true;
+                System.out.println("[gpu tier] skipped: no usable CUDA device: " + reason);
+            }
             return null;
         }
     }

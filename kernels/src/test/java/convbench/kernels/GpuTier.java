@@ -22,13 +22,16 @@ import java.io.PrintWriter;
  * PASS, FAIL with the message, or SKIP with the reason. Exit status 1 on any failure, and, with
  * CONVBENCH_REQUIRE_GPU=1, when no GPU test ran.
  *
- * <p>args: "gpu" (default: the GPU tier only) or "all" (both tiers).
+ * <p>args: "gpu" (default: the GPU tier only) or "all" (both tiers). The packages searched are
+ * convbench.kernels and, where the kit carries the bench module's tests, convbench.bench (whole nets
+ * on CUDA against the CPU, and bench runs of every net).
  */
 public final class GpuTier {
     public static void main(String[] args) {
         boolean all = args.length > 0 && args[0].equals("all");
+        // The kernels tests, and the whole-net and bench tests of the bench module when the kit carries them.
         LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request()
-                .selectors(DiscoverySelectors.selectPackage("convbench.kernels"));
+                .selectors(DiscoverySelectors.selectPackage("convbench.kernels"), DiscoverySelectors.selectPackage("convbench.bench"));
         if (!all) b.filters(TagFilter.includeTags("gpu"));
         LauncherDiscoveryRequest request = b.build();
         Launcher launcher = LauncherFactory.create();
