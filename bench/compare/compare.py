@@ -37,6 +37,9 @@ from torch_python import find_torch_python  # noqa: E402
 MODES = ("forward", "forward-backward")
 TARGET_CASES = "alexnet-conv:32,vgg16:4,resnet50:8"
 DEFAULT_JAR = os.path.join(REPO, "bench", "target", "bench.jar")
+# Debian's python3-torch does its matrix products (vgg16's fc layers) in whatever libblas.so.3 the
+# system alternative points to; the reference BLAS there is ~3x slower than OpenBLAS on vgg16's fc6.
+OPENBLAS_DIRS = ("/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/x86_64-linux-gnu/openblas-pthread")
 
 
 class CompareError(Exception):
@@ -244,6 +247,22 @@ def side_commands(args, python):
     return sides
 
 
+def torch_blas_dir(choice):
+    """The directory to put first on the PyTorch side's LD_LIBRARY_PATH, or None for the system's libblas."""
+    if choice == "system":
+        return None
+    if choice == "auto":
+        return next((d for d in OPENBLAS_DIRS if os.path.exists(os.path.join(d, "libblas.so.3"))), None)
+    if choice == "openblas":
+        d = next((d for d in OPENBLAS_DIRS if os.path.exists(os.path.join(d, "libblas.so.3"))), None)
+        if d is None:
+            raise CompareError("--torch-blas openblas: no OpenBLAS found; `apt-get install -y libopenblas0-openmp`")
+        return d
+    if not os.path.exists(os.path.join(choice, "libblas.so.3")):
+        raise CompareError("--torch-blas %s: that directory has no libblas.so.3" % choice)
+    return choice
+
+
 def check_tools(args):
     """Resolve java, the jar and the torch interpreter; raise CompareError with one clear sentence."""
     python = None
@@ -355,13 +374,15 @@ def main(argv=None):
                     help="comma-separated NET:BATCH (both modes) or NET:BATCH:MODE")
     ap.add_argument("--threads", type=int, default=2, help="threads of both sides")
     ap.add_argument("--rounds", type=int, default=2, help="ours, pytorch alternations per case")
-    ap.add_argument("--steps", type=int, default=20, help="timed steps per run (the seeds use 100)")
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per run (the seeds use 100)")
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps before them (the seeds' burn-in)")
     ap.add_argument("--bench-jar", default=DEFAULT_JAR, help="our benchmark jar")
     ap.add_argument("--java", default="java", help="the java executable")
     ap.add_argument("--java-opt", action="append", default=[], metavar="OPT",
                     help="a JVM option for our side, repeatable (e.g. --java-opt=-Xmx4g)")
     ap.add_argument("--python", default=None, help="interpreter with torch (default: this one or /usr/bin/python3)")
+    ap.add_argument("--torch-blas", default="auto", metavar="auto|openblas|system|DIR",
+                    help="BLAS for PyTorch's matrix products: auto = OpenBLAS where installed, else the system's")
     ap.add_argument("--cpus", default=None, help="pin both sides to these CPUs, e.g. 0-1 or 0,1 (default: inherit)")
     ap.add_argument("--torch-only", action="store_true", help="run only the PyTorch side")
     ap.add_argument("--ours-only", action="store_true", help="run only bench.jar")
@@ -397,11 +418,16 @@ def main(argv=None):
         sides = side_commands(args, python)
         side_names = [s for s, _ in sides]
         env = child_env(args.threads)
+        blas_dir = None if args.ours_only else torch_blas_dir(args.torch_blas)
+        torch_env = dict(env)
+        if blas_dir:
+            torch_env["LD_LIBRARY_PATH"] = blas_dir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
 
         print("compare: %d case(s) x %d round(s), %d threads, %d warm-up + %d timed steps; sides: %s"
               % (len(cases), args.rounds, args.threads, args.warmup, args.steps, ", ".join(side_names)))
         if python:
-            print("compare: pytorch runs under %s" % python)
+            print("compare: pytorch runs under %s with %s" % (
+                python, ("the BLAS in " + blas_dir) if blas_dir else "the system's libblas.so.3"))
         if not args.torch_only:
             print("compare: ours is %s -jar %s" % (args.java, args.bench_jar))
         sys.stdout.flush()
@@ -415,7 +441,8 @@ def main(argv=None):
                     for attempt in range(args.retry_contended + 1):
                         if args.wait_idle:
                             wait_idle(args.wait_idle, args.max_contention)
-                        code, out, err, rss, wall, cont = run_child(make_cmd(case), env, cpus, args.timeout)
+                        code, out, err, rss, wall, cont = run_child(
+                            make_cmd(case), torch_env if side == "pytorch" else env, cpus, args.timeout)
                         if code != 0:
                             tail = "\n".join(err.strip().splitlines()[-15:])
                             raise CompareError("%s failed on %s with exit code %d; its last error lines:\n%s"
@@ -451,7 +478,7 @@ def main(argv=None):
                               "steps": args.steps, "warmup": args.warmup, "cpus": sorted(cpus) if cpus else None,
                               "bench_jar": None if args.torch_only else os.path.abspath(args.bench_jar),
                               "java": None if args.torch_only else args.java, "java_opts": args.java_opt,
-                              "python": python, "order": "per case: round 1 ours, pytorch; round 2 ours, pytorch; ...",
+                              "python": python, "torch_blas_dir": blas_dir, "order": "per case: round 1 ours, pytorch; round 2 ours, pytorch; ...",
                               "peak_rss": "ru_maxrss of the child from os.wait4",
                               "contention": "share of all CPUs used by other processes during the run (/proc/stat)"},
                    "machine": {"node": platform.node(), "platform": platform.platform(),

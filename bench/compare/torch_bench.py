@@ -63,6 +63,16 @@ def cpu_model():
     return platform.processor()
 
 
+def loaded_blas():
+    """The BLAS library this process mapped (torch's matrix products on CPU go to it), or None."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return None
+    return sorted(os.path.realpath(l) for l in libs)[0] if libs else None
+
+
 def environment(device):
     cfg = torch.__config__.show()
     env = {
@@ -75,6 +85,7 @@ def environment(device):
         "mkldnn_enabled": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
         "config": [l.strip() for l in cfg.splitlines() if "MKL-DNN" in l or "CPU capability" in l
                    or "OpenMP" in l or "BLAS_INFO" in l],
+        "blas_library": loaded_blas(),
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
