@@ -388,7 +388,7 @@ def main(argv=None):
     ap.add_argument("--ours-only", action="store_true", help="run only bench.jar")
     ap.add_argument("--json", metavar="OUT", help="write the machine-readable results here")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds one run may take")
-    ap.add_argument("--max-contention", type=float, default=0.10,
+    ap.add_argument("--max-contention", type=float, default=0.05,
                     help="flag runs where other processes used more than this share of the CPU")
     ap.add_argument("--wait-idle", type=int, default=0, metavar="S",
                     help="before each run, wait up to S seconds for the machine to be idle (busy <= --max-contention)")
