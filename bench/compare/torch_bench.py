@@ -83,8 +83,9 @@ def environment(device):
         "threads": torch.get_num_threads(),
         "interop_threads": torch.get_num_interop_threads(),
         "mkldnn_enabled": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
-        "config": [l.strip() for l in cfg.splitlines() if "MKL-DNN" in l or "CPU capability" in l
-                   or "OpenMP" in l or "BLAS_INFO" in l],
+        "config": [l.strip(" -") for l in cfg.splitlines() if "MKL-DNN" in l or "CPU capability" in l
+                   or "OpenMP" in l] + [p.split(":")[-1].strip() for p in cfg.replace("\n", ",").split(",")
+                                         if p.split(":")[-1].strip().startswith(("BLAS_INFO", "USE_MKLDNN"))],
         "blas_library": loaded_blas(),
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
