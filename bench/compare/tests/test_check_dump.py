@@ -127,7 +127,7 @@ class CheckDump(unittest.TestCase):
         """A dump of a net whose LRN takes torch's alpha convention (alpha / n) fails.
 
         At the seed's input scale the LRN denominator is close to 1, so the output moves by only
-        ~6e-4 (within 1e-3, but flagged as far above float32 noise); the gradients fail."""
+        ~6e-4 (within 1e-3, but flagged as far above the float32 noise); the gradients fail."""
         import torch_nets
         right = torch_nets.lrn
         try:
@@ -138,7 +138,7 @@ class CheckDump(unittest.TestCase):
         p = self.write("lrn.safetensors", t, meta)
         code, out, _ = quiet(check_dump.main, [p])
         self.assertEqual(code, 1)
-        self.assertRegex(out, r"output .* over 100x PyTorch's float32 noise")
+        self.assertRegex(out, r"output .* over 30x the noise")
         self.assertRegex(out, r"grad/conv4/weights .* <-- above")
 
     def test_missing_parameter_and_rename(self):

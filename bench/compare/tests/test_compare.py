@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import compare  # noqa: E402
 
-FIXTURE = os.path.join(HERE, "fixtures", "bench_sample.json")
+FIXTURE = os.path.join(HERE, "fixtures", "bench_sample.json")  # hand-written from the contract
+REAL = os.path.join(HERE, "fixtures", "bench_jar_0.1.0_alexnet-conv_b4.json")  # bench.jar 0.1.0's own output
 FAKE_JAVA = os.path.join(HERE, "fake_java.py")
 CASE = ("alexnet-conv", 32, "forward")
 
@@ -38,6 +39,16 @@ class ParseBenchJson(unittest.TestCase):
         self.assertAlmostEqual(st["mean_ms"], r["reported_stats"]["mean_ms"], places=6)
         self.assertAlmostEqual(st["sd_ms"], r["reported_stats"]["sd_ms"], places=3)
         self.assertEqual(st["p90_ms"], r["reported_stats"]["p90_ms"])
+
+    def test_real_jar_output(self):
+        """The JSON bench.jar 0.1.0 printed for alexnet-conv --batch 4 --steps 2 --mode forward."""
+        with open(REAL) as f:
+            text = f.read()
+        r = compare.parse_bench_json(text, ("alexnet-conv", 4, "forward"), 2, "ours")
+        self.assertEqual(len(r["samples_ms"]), 2)
+        self.assertAlmostEqual(compare.stats_of(r["samples_ms"])["mean_ms"], r["reported_stats"]["mean_ms"], places=5)
+        self.assertAlmostEqual(compare.stats_of(r["samples_ms"])["sd_ms"], r["reported_stats"]["sd_ms"], places=5)
+        self.assertIn("peak_in_use_bytes", r["memory"])
 
     def test_stray_lines_around_the_object(self):
         text = "WARNING: Using incubator modules: jdk.incubator.vector\n" + json.dumps(json.loads(self.text)) + "\n"
