@@ -15,6 +15,8 @@ public final class Ctx implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final long seed;
     private LayerListener listener;
+    private Lifetimes.Recorder recorder;
+    private Lifetimes.Replayer replayer;
     private boolean dropoutEnabled = true;
     private int dropoutCalls;
 
@@ -52,6 +54,17 @@ public final class Ctx implements AutoCloseable {
     /** A distinct seed for each dropout layer of the step, in call order. */
     public long nextDropoutSeed() { return seed * 0x9E3779B97F4A7C15L + (++dropoutCalls); }
 
+    /**
+     * Frees activations after their last reader, by the given lifetimes (learnt on the first
+     * forward-only step that uses them, applied after). Ignored in a step with a tape.
+     */
+    public Ctx lifetimes(Lifetimes l) {
+        if (tape != null || l == null || !owned.isEmpty()) return this;
+        if (l.recorded()) replayer = l.new Replayer(owned);
+        else recorder = l.new Recorder();
+        return this;
+    }
+
     public Ctx listener(LayerListener l) {
         this.listener = l;
         if (tape != null) tape.setListener(l);
@@ -60,14 +73,14 @@ public final class Ctx implements AutoCloseable {
 
     /** A tensor that lives until this step closes (contents undefined). */
     public Tensor alloc(Shape shape) {
-        Tensor t = backend.alloc(shape);
-        owned.add(t);
-        return t;
+        return own(backend.alloc(shape));
     }
 
     /** Takes ownership of a tensor made elsewhere (freed when the step closes). */
     public Tensor own(Tensor t) {
         owned.add(t);
+        if (recorder != null) recorder.allocated(t);
+        if (replayer != null) replayer.allocated(t);
         return t;
     }
 
@@ -98,6 +111,8 @@ public final class Ctx implements AutoCloseable {
             tape.record(layer, backward, ys);
         }
         if (listener != null) listener.afterForward(layer, ys[0]);
+        if (recorder != null) recorder.ended(inputs);
+        if (replayer != null) replayer.ended();
     }
 
     private static boolean needsGrad(Layer layer, Tensor[] inputs) {
@@ -107,6 +122,7 @@ public final class Ctx implements AutoCloseable {
     }
 
     @Override public void close() {
+        if (recorder != null) recorder.finish();
         if (tape != null) tape.close();
         for (int i = owned.size() - 1; i >= 0; i--) owned.get(i).close();
         owned.clear();

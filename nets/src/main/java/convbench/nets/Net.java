@@ -3,6 +3,7 @@ package convbench.nets;
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.Lifetimes;
 import convbench.engine.MetaBackend;
 import convbench.engine.Model;
 import convbench.engine.Shape;
@@ -69,6 +70,7 @@ public abstract class Net implements AutoCloseable {
     private final L2Loss l2Output = new L2Loss("l2_loss"), l2Aux = new L2Loss("aux_l2_loss");
     private Model model;
     private Ctx ctx;            // the step of the pass in progress
+    private final Map<Shape, Lifetimes> lifetimes = new java.util.HashMap<>(); // per input shape, forward-only steps
     private Args args = Args.slim();
 
     /**
@@ -120,6 +122,8 @@ public abstract class Net implements AutoCloseable {
         if (s.rank() != 4 || s.n() < 1 || s.c() != 3 || s.h() != imageSize || s.w() != imageSize)
             throw new IllegalArgumentException(name + " takes images of shape (N, 3, " + imageSize + ", " + imageSize
                     + "), got " + s);
+        // Forward-only steps free each activation after its last reader (learnt on the first such step).
+        if (ctx.tape() == null) ctx.lifetimes(lifetimes.computeIfAbsent(s, k -> new Lifetimes()));
         return pass(ctx, images);
     }
 
