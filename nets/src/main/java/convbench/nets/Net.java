@@ -70,7 +70,7 @@ public abstract class Net implements AutoCloseable {
     private final L2Loss l2Output = new L2Loss("l2_loss"), l2Aux = new L2Loss("aux_l2_loss");
     private Model model;
     private Ctx ctx;            // the step of the pass in progress
-    private final Map<Shape, Lifetimes> lifetimes = new java.util.HashMap<>(); // per input shape, forward-only steps
+    private final Map<String, Lifetimes> lifetimes = new java.util.HashMap<>(); // per input shape and mode, forward-only steps
     private Args args = Args.slim();
 
     /**
@@ -122,8 +122,12 @@ public abstract class Net implements AutoCloseable {
         if (s.rank() != 4 || s.n() < 1 || s.c() != 3 || s.h() != imageSize || s.w() != imageSize)
             throw new IllegalArgumentException(name + " takes images of shape (N, 3, " + imageSize + ", " + imageSize
                     + "), got " + s);
-        // Forward-only steps free each activation after its last reader (learnt on the first such step).
-        if (ctx.tape() == null) ctx.lifetimes(lifetimes.computeIfAbsent(s, k -> new Lifetimes()));
+        // Forward-only steps free each activation after its last reader: the lifetimes are learnt on
+        // shapes only (MetaBackend) before the first such step, so even that step holds only what is live.
+        if (ctx.tape() == null && !(ctx.backend() instanceof MetaBackend)) {
+            String key = s + (ctx.training() ? " training" : " inference") + (ctx.dropoutActive() ? " dropout" : "");
+            ctx.lifetimes(lifetimes.computeIfAbsent(key, k -> lifetimesOnMeta(s, ctx.training(), ctx.dropoutActive())));
+        }
         return pass(ctx, images);
     }
 
@@ -246,6 +250,20 @@ public abstract class Net implements AutoCloseable {
         } finally {
             model = saved;
         }
+    }
+
+    /** Records which op reads each activation last, by running the forward code on shapes only. */
+    private Lifetimes lifetimesOnMeta(Shape images, boolean training, boolean dropout) {
+        Lifetimes l = new Lifetimes();
+        MetaBackend meta = new MetaBackend();
+        Model saved = model;
+        model = new Model(meta, seed);
+        try (Ctx c = new Ctx(meta, training, false, 0).withDropout(dropout).lifetimes(l)) {
+            pass(c, meta.alloc(images));
+        } finally {
+            model = saved;
+        }
+        return l;
     }
 
     // ---- slim-like helpers for the forward code ----

@@ -37,9 +37,12 @@ final class CpuActivation implements ActivationPlan {
         float[] y = CpuBackend.data(yt), dy = CpuBackend.data(dyt), g = CpuBackend.data(dx.t());
         boolean relu = kind == Activation.RELU, acc = dx.accumulate();
         be.chunks(size, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float v = relu && y[i] <= 0f ? 0f : dy[i];
-                g[i] = acc ? g[i] + v : v;
+            if (relu) {
+                Reductions.BEST.reluBackward(y, dy, g, from, to, acc);
+            } else if (acc) {
+                for (int i = from; i < to; i++) g[i] += dy[i];
+            } else if (g != dy) {
+                System.arraycopy(dy, from, g, from, to - from);
             }
         });
     }

@@ -5,8 +5,9 @@ import convbench.engine.Tensor;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
 
-/** Batch norm on the CPU, parallel over channels; statistics accumulated in double. */
+/** Batch norm on the CPU, parallel over channels; statistics by {@link Reductions}, totals in double. */
 final class CpuBatchNorm implements BatchNormPlan {
+    private static final Reductions R = Reductions.BEST;
     private final CpuBackend be;
     private final BatchNormDesc d;
     private final int n, c, hw;
@@ -34,19 +35,12 @@ final class CpuBatchNorm implements BatchNormPlan {
         long m = (long) n * hw;
         be.par().forEach(c, (ch, wk) -> {
             double sum = 0;
-            for (int img = 0; img < n; img++) {
-                int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) sum += x[o + q];
-            }
+            for (int img = 0; img < n; img++) sum += R.sum(x, (img * c + ch) * hw, hw);
             double mean = sum / m, sq = 0;
-            for (int img = 0; img < n; img++) {
-                int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) {
-                    double dv = x[o + q] - mean;
-                    sq += dv * dv;
-                }
-            }
-            double var = sq / m;
+            for (int img = 0; img < n; img++) sq += R.sumSquaredDiff(x, (img * c + ch) * hw, hw, (float) mean);
+            // the float mean's own error, folded back (sum (x - m')^2 = sum (x - m)^2 + M (m - m')^2)
+            double shiftErr = mean - (float) mean;
+            double var = Math.max(0, sq / m - shiftErr * shiftErr);
             double inv = 1.0 / Math.sqrt(var + eps);
             sMean[ch] = (float) mean;
             sInv[ch] = (float) inv;
@@ -85,12 +79,10 @@ final class CpuBatchNorm implements BatchNormPlan {
             double sdy = 0, sdyx = 0;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) {
-                    double g = dy[o + q];
-                    sdy += g;
-                    sdyx += g * (x[o + q] - mean) * inv;
-                }
+                sdy += R.sum(dy, o, hw);
+                sdyx += R.sumProductDiff(dy, x, o, hw, sMean[ch]);
             }
+            sdyx *= inv;
             if (dbeta != null) put(dbeta, ch, sdy);
             if (dgamma != null) put(dgamma, ch, sdyx);
             if (dx == null) return;
@@ -102,10 +94,8 @@ final class CpuBatchNorm implements BatchNormPlan {
             float mf = (float) mean;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) {
-                    float v = a * dy[o + q] - b - k * (x[o + q] - mf);
-                    g[o + q] = acc ? g[o + q] + v : v;
-                }
+                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q] - b - k * (x[q] - mf);
+                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q] - b - k * (x[q] - mf);
             }
         });
     }
@@ -116,16 +106,14 @@ final class CpuBatchNorm implements BatchNormPlan {
         float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
         float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
         be.par().forEach(c, (ch, wk) -> {
-            double inv = 1.0 / Math.sqrt(mv[ch] + eps), mean = mm[ch];
+            double inv = 1.0 / Math.sqrt(mv[ch] + eps);
             double sdy = 0, sdyx = 0;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) {
-                    double g = dy[o + q];
-                    sdy += g;
-                    sdyx += g * (x[o + q] - mean) * inv;
-                }
+                sdy += R.sum(dy, o, hw);
+                sdyx += R.sumProductDiff(dy, x, o, hw, mm[ch]);
             }
+            sdyx *= inv;
             if (dbeta != null) put(dbeta, ch, sdy);
             if (dgamma != null) put(dgamma, ch, sdyx);
             if (dx == null) return;
@@ -134,10 +122,8 @@ final class CpuBatchNorm implements BatchNormPlan {
             float a = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                for (int q = 0; q < hw; q++) {
-                    float v = a * dy[o + q];
-                    g[o + q] = acc ? g[o + q] + v : v;
-                }
+                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q];
+                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q];
             }
         });
     }
