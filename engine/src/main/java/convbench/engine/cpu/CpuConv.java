@@ -186,12 +186,7 @@ final class CpuConv implements ConvPlan {
                     int dzOff = img * k * p + p0;
                     if (wantB) {
                         float[] part = dbPart[g];
-                        for (int kk = 0; kk < k; kk++) {
-                            float sum = 0f;
-                            int o = dzOff + kk * p;
-                            for (int q = 0; q < pn; q++) sum += dz[o + q];
-                            part[kk] += sum;
-                        }
+                        for (int kk = 0; kk < k; kk++) part[kk] += (float) Reductions.BEST.sum(dz, dzOff + kk * p, pn);
                     }
                     if (direct) {
                         int xOff = img * imgSize + p0;

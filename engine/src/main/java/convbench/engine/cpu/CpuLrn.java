@@ -33,13 +33,14 @@ final class CpuLrn implements LrnPlan {
 
     /** out[q] = s[q]^-beta for q < n, with beta = 0.75 (both seeds) and 0.5 done with square roots. */
     private void powNegBeta(float[] sArr, int sOff, float[] out, int oOff, int n) {
+        // (float) Math.sqrt(float) compiles to a single-precision square root, which the JIT vectorises.
         if (beta == 0.75f) {
             for (int q = 0; q < n; q++) {
                 float v = sArr[sOff + q];
-                out[oOff + q] = (float) (1.0 / Math.sqrt(v * Math.sqrt(v)));
+                out[oOff + q] = 1f / (float) Math.sqrt(v * (float) Math.sqrt(v));
             }
         } else if (beta == 0.5f) {
-            for (int q = 0; q < n; q++) out[oOff + q] = (float) (1.0 / Math.sqrt(sArr[sOff + q]));
+            for (int q = 0; q < n; q++) out[oOff + q] = 1f / (float) Math.sqrt(sArr[sOff + q]);
         } else {
             for (int q = 0; q < n; q++) out[oOff + q] = (float) Math.exp(-beta * Math.log(sArr[sOff + q]));
         }
