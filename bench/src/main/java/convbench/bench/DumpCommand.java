@@ -2,8 +2,6 @@ package convbench.bench;
 
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
-import convbench.engine.BackendUnavailableException;
-import convbench.engine.Backends;
 import convbench.nets.Net;
 import convbench.nets.Nets;
 import convbench.nets.TensorDump;
@@ -48,14 +46,7 @@ final class DumpCommand implements Runnable {
         Path file = output != null ? output : Path.of(s.name() + ".safetensors");
         BackendOptions bo = BackendOptions.defaults();
         if (threads != null) bo = bo.withThreads(threads);
-        Backend be;
-        try {
-            be = Backends.open(device, bo).backend();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        } catch (BackendUnavailableException e) {
-            throw new RunFailure("the CUDA device cannot be used: " + e.getMessage());
-        }
+        Backend be = Session.open(device, bo).backend();
         try (be; Net n = s.create(be, classes, imageSize == null ? s.defaultImageSize() : imageSize, seed)) {
             TensorDump.Result r = TensorDump.write(n, batch, file);
             spec.commandLine().getOut().println(TextReport.f("wrote %s: %d tensors of %s at batch %d, %dx%d, seed %d, loss %.6g",

@@ -2,8 +2,6 @@ package convbench.bench;
 
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
-import convbench.engine.BackendUnavailableException;
-import convbench.engine.Backends;
 import convbench.engine.GradCheck;
 import convbench.engine.Param;
 import convbench.engine.Shape;
@@ -57,14 +55,7 @@ final class GradcheckCommand implements Runnable {
         if (params <= 0 || samples <= 0) throw new UsageException("--params and --samples must be positive");
         if (!(step > 0)) throw new UsageException("--step must be positive, got " + step);
         Nets.Spec s = Nets.spec(net);
-        Backend be;
-        try {
-            be = Backends.open(device, BackendOptions.defaults()).backend();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        } catch (BackendUnavailableException e) {
-            throw new RunFailure("the CUDA device cannot be used: " + e.getMessage());
-        }
+        Backend be = Session.open(device, BackendOptions.defaults()).backend();
         PrintWriter out = spec.commandLine().getOut();
         int mismatches = 0;
         try (be; Net probe = s.create(new convbench.engine.MetaBackend(), 1)) {

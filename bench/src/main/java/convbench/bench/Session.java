@@ -44,19 +44,22 @@ final class Session implements AutoCloseable {
         this.stdout = stdout;
         this.live = o.quiet ? null : o.format.equals("text") ? stdout : stderr;
         this.progress = new Progress(o.quiet ? null : stderr);
-        BackendOptions bo = new BackendOptions(o.threads(), o.precision, o.cudnnAlgo);
-        Backends.Opened opened;
+        Backends.Opened opened = open(o.device, new BackendOptions(o.threads(), o.precision, o.cudnnAlgo));
+        this.backend = opened.backend();
+        this.backendLine = backend.name() + (opened.fallbackReason() != null
+                ? " (--device auto found no usable GPU, so this runs on the CPU: " + opened.fallbackReason() + ")" : "");
+        this.env = new LinkedHashMap<>(backend.environment());
+    }
+
+    /** Opens --device: a bad spec is a usage error (exit 2), a device that cannot be used a run-time failure (exit 1). */
+    static Backends.Opened open(String device, BackendOptions options) {
         try {
-            opened = Backends.open(o.device, bo);
+            return Backends.open(device, options);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         } catch (BackendUnavailableException e) {
             throw new RunFailure("the CUDA device cannot be used: " + e.getMessage());
         }
-        this.backend = opened.backend();
-        this.backendLine = backend.name() + (opened.fallbackReason() != null
-                ? " (--device auto found no usable GPU, so this runs on the CPU: " + opened.fallbackReason() + ")" : "");
-        this.env = new LinkedHashMap<>(backend.environment());
     }
 
     Config config(List<String> nets, boolean layers, Double fps) {

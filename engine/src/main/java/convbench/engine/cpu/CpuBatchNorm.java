@@ -71,16 +71,34 @@ final class CpuBatchNorm implements BatchNormPlan {
     @Override
     public void backward(Tensor xt, Tensor dyt, Tensor gammaT, Tensor saveMeanT, Tensor saveInvStdT,
                          Grad dx, Grad dgamma, Grad dbeta) {
-        float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
         float[] sMean = CpuBackend.data(saveMeanT), sInv = CpuBackend.data(saveInvStdT);
+        backward(xt, dyt, gammaT, ch -> sMean[ch], ch -> sInv[ch], true, dx, dgamma, dbeta);
+    }
+
+    @Override
+    public void backwardInference(Tensor xt, Tensor dyt, Tensor gammaT, Tensor mmT, Tensor mvT,
+                                  Grad dx, Grad dgamma, Grad dbeta) {
+        float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
+        backward(xt, dyt, gammaT, ch -> mm[ch], ch -> 1.0 / Math.sqrt(mv[ch] + eps), false, dx, dgamma, dbeta);
+    }
+
+    /**
+     * Both backward passes, per channel: dbeta = sum dy, dgamma = sum dy * xhat with
+     * xhat = (x - mean) * inv; dx = gamma * inv * dy, less gamma * inv / M * (dbeta + xhat * dgamma)
+     * when the statistics were the batch's own (they depend on x).
+     */
+    private void backward(Tensor xt, Tensor dyt, Tensor gammaT, java.util.function.IntToDoubleFunction meanOf,
+                          java.util.function.IntToDoubleFunction invOf, boolean batchStats, Grad dx, Grad dgamma, Grad dbeta) {
+        float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
         long m = (long) n * hw;
         be.par().forEach(c, (ch, wk) -> {
-            double mean = sMean[ch], inv = sInv[ch];
+            float mean = (float) meanOf.applyAsDouble(ch);
+            double inv = invOf.applyAsDouble(ch);
             double sdy = 0, sdyx = 0;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
                 sdy += R.sum(dy, o, hw);
-                sdyx += R.sumProductDiff(dy, x, o, hw, sMean[ch]);
+                sdyx += R.sumProductDiff(dy, x, o, hw, mean);
             }
             sdyx *= inv;
             if (dbeta != null) put(dbeta, ch, sdy);
@@ -89,41 +107,12 @@ final class CpuBatchNorm implements BatchNormPlan {
             float[] g = CpuBackend.data(dx.t());
             boolean acc = dx.accumulate();
             double gam = gamma == null ? 1.0 : gamma[ch];
-            // dx = gamma * inv / M * (M dy - sum dy - xhat * sum(dy xhat))
-            float a = (float) (gam * inv), b = (float) (gam * inv * sdy / m), k = (float) (gam * inv * inv * sdyx / m);
-            float mf = (float) mean;
+            float a = (float) (gam * inv);
+            float b = batchStats ? (float) (gam * inv * sdy / m) : 0f, k = batchStats ? (float) (gam * inv * inv * sdyx / m) : 0f;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q] - b - k * (x[q] - mf);
-                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q] - b - k * (x[q] - mf);
-            }
-        });
-    }
-
-    @Override
-    public void backwardInference(Tensor xt, Tensor dyt, Tensor gammaT, Tensor mmT, Tensor mvT,
-                                  Grad dx, Grad dgamma, Grad dbeta) {
-        float[] x = CpuBackend.data(xt), dy = CpuBackend.data(dyt), gamma = dataOrNull(gammaT);
-        float[] mm = CpuBackend.data(mmT), mv = CpuBackend.data(mvT);
-        be.par().forEach(c, (ch, wk) -> {
-            double inv = 1.0 / Math.sqrt(mv[ch] + eps);
-            double sdy = 0, sdyx = 0;
-            for (int img = 0; img < n; img++) {
-                int o = (img * c + ch) * hw;
-                sdy += R.sum(dy, o, hw);
-                sdyx += R.sumProductDiff(dy, x, o, hw, mm[ch]);
-            }
-            sdyx *= inv;
-            if (dbeta != null) put(dbeta, ch, sdy);
-            if (dgamma != null) put(dgamma, ch, sdyx);
-            if (dx == null) return;
-            float[] g = CpuBackend.data(dx.t());
-            boolean acc = dx.accumulate();
-            float a = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
-            for (int img = 0; img < n; img++) {
-                int o = (img * c + ch) * hw;
-                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q];
-                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q];
+                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q] - b - k * (x[q] - mean);
+                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q] - b - k * (x[q] - mean);
             }
         });
     }
