@@ -10,7 +10,7 @@ dotted path with "/" for ".": resnet_v2_50/block1/unit_1/bottleneck_v2/preact/ga
 convbench's and PyTorch's: conv weights (out, in, kh, kw), dense weights (out, in), flatten in
 NCHW order.
 
-TensorFlow semantics kept here (see /work/shared/REFERENCE.md):
+TensorFlow semantics kept here (see REFERENCE.md in the shared project documents):
 - SAME padding, asymmetric when the total is odd (extra cell after): a symmetric pad goes to the
   convolution itself, an asymmetric one is an explicit F.pad before a padding=0 convolution.
 - SAME max pooling pads with -inf; SAME average pooling leaves padded cells out of the divisor.
