@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from torch_python import find_torch_python  # noqa: E402
+from seed_stats import stats_of  # noqa: E402,F401  (compare.stats_of is used by the tests too)
 
 MODES = ("forward", "forward-backward")
 TARGET_CASES = "alexnet-conv:32,vgg16:4,resnet50:8"
@@ -85,23 +86,6 @@ def case_name(case):
 # ---------------------------------------------------------------------------------------------
 # Statistics and the benchmark JSON
 # ---------------------------------------------------------------------------------------------
-
-def stats_of(samples_ms):
-    """The seeds' mean and sd (sd = sqrt(E[t^2] - mean^2)), min, nearest-rank p50 / p90, max."""
-    n = len(samples_ms)
-    if n == 0:
-        raise ValueError("no samples")
-    mean = sum(samples_ms) / n
-    sd = max(0.0, sum(t * t for t in samples_ms) / n - mean * mean) ** 0.5
-    s = sorted(samples_ms)
-
-    def rank(p):
-        i = -(-p * n // 100) - 1
-        return s[max(0, min(n - 1, int(i)))]
-
-    return {"count": n, "mean_ms": mean, "sd_ms": sd, "min_ms": s[0], "p50_ms": rank(50),
-            "p90_ms": rank(90), "max_ms": s[-1]}
-
 
 def parse_bench_json(text, case, steps, who):
     """The result for case from bench.jar's (or torch_bench.py's) stdout. Raises CompareError."""

@@ -33,23 +33,9 @@ if __name__ == "__main__":
 import torch  # noqa: E402
 
 import torch_nets  # noqa: E402
+from seed_stats import stats_of  # noqa: E402
 
 MODES = ("forward", "forward-backward")
-
-
-def stats_of(samples_ms):
-    """mean and sd as the seeds compute them (sd = sqrt(E[t^2] - mean^2)); nearest-rank percentiles."""
-    n = len(samples_ms)
-    mean = sum(samples_ms) / n
-    sd = max(0.0, sum(t * t for t in samples_ms) / n - mean * mean) ** 0.5
-    s = sorted(samples_ms)
-
-    def rank(p):
-        i = -(-p * n // 100) - 1
-        return s[max(0, min(n - 1, int(i)))]
-
-    return {"count": n, "mean_ms": mean, "sd_ms": sd, "min_ms": s[0], "p50_ms": rank(50),
-            "p90_ms": rank(90), "p99_ms": rank(99), "max_ms": s[-1]}
 
 
 def cpu_model():
