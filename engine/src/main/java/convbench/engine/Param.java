@@ -34,9 +34,6 @@ public final class Param implements AutoCloseable {
         return grad;
     }
 
-    /** Whether a gradient buffer exists yet. */
-    public boolean hasGrad() { return grad != null; }
-
     /** The momentum accumulator of SGD with momentum (zeros at first use). */
     public Tensor velocity() {
         if (velocity == null) velocity = value.backend().zeros(value.shape());

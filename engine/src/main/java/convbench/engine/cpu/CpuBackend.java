@@ -150,12 +150,6 @@ public final class CpuBackend implements Backend {
         pool.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
     }
 
-    /** Drops the cached arrays (not the live ones). */
-    public synchronized void trim() {
-        for (ArrayDeque<float[]> q : pool.values()) for (float[] a : q) reserved -= 4L * a.length;
-        pool.clear();
-    }
-
     @Override public synchronized MemoryStats memory() {
         return new MemoryStats(inUse, peakInUse, reserved, peakReserved);
     }
