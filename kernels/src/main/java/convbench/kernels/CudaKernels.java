@@ -102,32 +102,54 @@ final class CudaKernels implements AutoCloseable {
             "softmax_xent_backward", List.of("ptr", "ptr", "i64", "f32", "ptr", "i32"),
             "sgd_momentum", List.of("ptr", "ptr", "ptr", "i64", "f32", "f32"));
 
-    /** One kernel argument: its type and the pointer cuLaunchKernel reads its value from. */
-    record Arg(String type, Pointer value) {}
+    /**
+     * One kernel argument: its type and its value, a device pointer (ptr), a Long (i64), an Integer
+     * (i32) or a Float (f32). A ptr's value is a {@link Pointer} when launched here; KernelsOnHostTest
+     * runs the same launches with buffer names in its place.
+     */
+    record Arg(String type, Object value) {}
 
-    static Arg arg(Pointer device) { return new Arg("ptr", Pointer.to(device)); }
+    static Arg ptr(Object device) { return new Arg("ptr", device); }
 
-    static Arg arg(long v) { return new Arg("i64", Pointer.to(new long[] {v})); }
+    static Arg arg(long v) { return new Arg("i64", v); }
 
-    static Arg arg(int v) { return new Arg("i32", Pointer.to(new int[] {v})); }
+    static Arg arg(int v) { return new Arg("i32", v); }
 
-    static Arg arg(float v) { return new Arg("f32", Pointer.to(new float[] {v})); }
+    static Arg arg(float v) { return new Arg("f32", v); }
+
+    /** One launch of a kernel with a 1-D grid: the plans build these, {@link #launch(Launch...)} runs them. */
+    record Launch(String kernel, int grid, int block, List<Arg> args) {
+        Launch(String kernel, int grid, int block, Arg... args) { this(kernel, grid, block, List.of(args)); }
+    }
 
     /** Throws when args do not match the kernel's declared parameters. */
-    static void check(String name, Arg... args) {
+    static void check(String name, List<Arg> args) {
         List<String> want = SIGNATURES.get(name);
         if (want == null) throw new IllegalStateException("no kernel named " + name + " in " + RESOURCE);
-        List<String> got = java.util.Arrays.stream(args).map(Arg::type).toList();
+        List<String> got = args.stream().map(Arg::type).toList();
         if (!want.equals(got)) throw new IllegalStateException("kernel " + name + " takes " + want + ", not " + got);
     }
 
-    /** Launches name on the backend's stream with a 1-D grid. */
-    void launch(String name, int grid, int block, Arg... args) {
-        check(name, args);
-        Pointer[] values = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) values[i] = args[i].value();
-        Cuda.drv(cuLaunchKernel(function(name), grid, 1, 1, block, 1, 1, 0, stream, Pointer.to(values), null),
-                "cuLaunchKernel", name);
+    /** Runs the launches in order on the backend's stream. */
+    void launch(Launch... launches) {
+        for (Launch l : launches) {
+            check(l.kernel(), l.args());
+            Pointer[] values = new Pointer[l.args().size()];
+            for (int i = 0; i < values.length; i++) values[i] = pointerTo(l.args().get(i));
+            Cuda.drv(cuLaunchKernel(function(l.kernel()), l.grid(), 1, 1, l.block(), 1, 1, 0, stream, Pointer.to(values), null),
+                    "cuLaunchKernel", l.kernel());
+        }
+    }
+
+    /** The host location cuLaunchKernel reads the argument's value from. */
+    private static Pointer pointerTo(Arg a) {
+        return switch (a.type()) {
+            case "ptr" -> Pointer.to((Pointer) a.value());
+            case "i64" -> Pointer.to(new long[] {(Long) a.value()});
+            case "i32" -> Pointer.to(new int[] {(Integer) a.value()});
+            case "f32" -> Pointer.to(new float[] {(Float) a.value()});
+            default -> throw new IllegalStateException("no kernel argument type " + a.type());
+        };
     }
 
     @Override public void close() {

@@ -7,6 +7,7 @@ import convbench.engine.plan.SgdPlan;
 import static convbench.kernels.CudaKernels.BLOCK;
 import static convbench.kernels.CudaKernels.arg;
 import static convbench.kernels.CudaKernels.grid;
+import static convbench.kernels.CudaKernels.ptr;
 
 /** TF's MomentumOptimizer step in one pass of convbench's sgd_momentum kernel: v = momentum v + dw; w -= lr v. */
 final class CudaSgd implements SgdPlan {
@@ -24,7 +25,11 @@ final class CudaSgd implements SgdPlan {
 
     @Override public void update(Tensor w, Tensor dw, Tensor v, float lr, float momentum) {
         be.enter();
-        long n = shape.size();
-        be.kernels().launch("sgd_momentum", grid(n), BLOCK, arg(be.ptr(w)), arg(be.ptr(dw)), arg(be.ptr(v)), arg(n), arg(lr), arg(momentum));
+        be.kernels().launch(update(be.ptr(w), be.ptr(dw), be.ptr(v), shape.size(), lr, momentum));
+    }
+
+    /** The launch, on device pointers (KernelsOnHostTest runs it on the host). */
+    static CudaKernels.Launch update(Object w, Object dw, Object v, long n, float lr, float momentum) {
+        return new CudaKernels.Launch("sgd_momentum", grid(n), BLOCK, ptr(w), ptr(dw), ptr(v), arg(n), arg(lr), arg(momentum));
     }
 }

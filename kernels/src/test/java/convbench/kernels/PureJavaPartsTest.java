@@ -142,11 +142,11 @@ class PureJavaPartsTest {
             declared.put(m.group(1), types);
         }
         assertEquals(CudaKernels.SIGNATURES, declared);
-        CudaKernels.check("sgd_momentum", CudaKernels.arg(new jcuda.Pointer()), CudaKernels.arg(new jcuda.Pointer()),
-                CudaKernels.arg(new jcuda.Pointer()), CudaKernels.arg(10L), CudaKernels.arg(0.1f), CudaKernels.arg(0.9f));
-        assertThrows(IllegalStateException.class, () -> CudaKernels.check("sgd_momentum", CudaKernels.arg(1)));
-        assertThrows(IllegalStateException.class, () -> CudaKernels.check("l2_loss", CudaKernels.arg(new jcuda.Pointer()),
-                CudaKernels.arg(3), CudaKernels.arg(new jcuda.Pointer())));
+        CudaKernels.Launch sgd = CudaSgd.update(new jcuda.Pointer(), new jcuda.Pointer(), new jcuda.Pointer(), 10L, 0.1f, 0.9f);
+        CudaKernels.check(sgd.kernel(), sgd.args());
+        assertThrows(IllegalStateException.class, () -> CudaKernels.check("sgd_momentum", List.of(CudaKernels.arg(1))));
+        assertThrows(IllegalStateException.class, () -> CudaKernels.check("l2_loss",
+                List.of(CudaKernels.ptr(new jcuda.Pointer()), CudaKernels.arg(3), CudaKernels.ptr(new jcuda.Pointer()))));
     }
 
     /**
