@@ -3,7 +3,8 @@
 # Maven (the reference H100 image): a jlink'd Java runtime (no java.desktop: no sweep charts there), the classes (with the nvcc-built fat
 # binary) and test classes of the kernels, nets and bench modules, and every jar on the bench module's
 # test class path. Build it here, carry kernels/target/gpukit there, and from the repository root run
-# kernels/target/gpukit/run.sh [gpu|all] (the tests) or kernels/target/gpukit/bench.sh ARGS (bench.jar).
+# kernels/target/gpukit/session.sh (the whole check, under a deadline), run.sh [gpu|all] (the tests) or
+# kernels/target/gpukit/bench.sh ARGS (bench.jar).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kit="$root/kernels/target/gpukit"
@@ -80,5 +81,51 @@ done
 exit $status
 RUN
 chmod +x "$kit/records.sh"
+cat > "$kit/session.sh" <<'RUN'
+#!/usr/bin/env bash
+# The whole GPU check of issue 5 in one device call, in order of value, each stage under its own time
+# limit and all of it under one deadline, everything written under $OUT as it goes (a call that runs
+# out of time still returns what is there): machine facts, a smoke run, the GPU tier, the batch-32
+# FP32 / TF32 records. When the smoke run fails, the native path is diagnosed instead (the dynamic
+# linker's trace of the smoke run) and the rest is skipped.
+# Usage, from the repository root: kernels/target/gpukit/session.sh [deadline-seconds=480] [record-steps=50]
+set -uo pipefail
+kit="$(cd "$(dirname "$0")" && pwd)"
+out="${OUT:-$kit/out}"
+mkdir -p "$out"
+deadline=$(( $(date +%s) + ${1:-480} ))
+steps="${2:-50}"
+log="$out/session.log"
+stage() { # stage NAME LIMIT command...: runs it with at most LIMIT seconds (less if the deadline is nearer)
+  local name="$1" limit="$2" left rc t0; shift 2
+  left=$(( deadline - $(date +%s) ))
+  if [ "$left" -le 10 ]; then echo "SKIP $name: the deadline has passed" | tee -a "$log"; return 124; fi
+  [ "$limit" -gt "$left" ] && limit="$left"
+  echo "== $name (at most ${limit}s)" | tee -a "$log"
+  t0=$(date +%s)
+  timeout -k 5 "$limit" "$@" > "$out/$name.log" 2>&1
+  rc=$?
+  echo "== $name: exit $rc after $(( $(date +%s) - t0 ))s" | tee -a "$log"
+  if [ "$name" = ld-debug ]; then grep -a -i -E 'error|cannot|not found|fatal' "$out/$name.log" | grep -v -E 'Java_|JNI_On' | tail -n 25
+  else tail -n 25 "$out/$name.log"; fi
+  return $rc
+}
+machine() {
+  date -u; uname -a; nvidia-smi; nvidia-smi -q | head -40
+  command -v nvcc && nvcc --version; command -v ncu compute-sanitizer nsys
+  find / -xdev \( -name 'libcudnn*.so.*' -o -name 'libcublas*.so.*' -o -name 'libnvrtc*.so.*' -o -name 'libcuda.so.1' \) 2>/dev/null | head -40
+}
+stage machine 30 bash -c "$(declare -f machine); machine"
+if ! stage smoke 120 "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 3 --warmup 1 --mode all; then
+  stage ld-debug 60 env LD_DEBUG=libs,versions "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 1 --warmup 0
+  gzip -f "$out/ld-debug.log" 2>/dev/null
+  echo "the smoke run failed: the GPU tier and the records are skipped (see smoke.log and ld-debug.log.gz)" | tee -a "$log"
+  exit 1
+fi
+stage gpu-tier 240 "$kit/run.sh" gpu
+stage records 600 env OUT="$out" "$kit/records.sh" "$steps"
+echo "session done: $(ls "$out" | tr '\n' ' ')" | tee -a "$log"
+RUN
+chmod +x "$kit/session.sh"
 du -sh "$kit" "$kit/runtime" "$kit/lib"
-echo "gpu-kit: carry kernels/target/gpukit and run kernels/target/gpukit/run.sh from the repository root"
+echo "gpu-kit: carry kernels/target/gpukit and run kernels/target/gpukit/session.sh (everything) or run.sh (the tests) from the repository root"
