@@ -40,15 +40,22 @@ public final class JniLibraries {
     }
 
     /**
-     * The cache root: $CONVBENCH_NATIVE_CACHE, else $XDG_CACHE_HOME/convbench/native, else
-     * ~/.cache/convbench/native.
+     * The cache root: $CONVBENCH_NATIVE_CACHE, else $XDG_CACHE_HOME/convbench/native (when absolute, as the
+     * XDG spec asks), else ~/.cache/convbench/native, else, with no usable home (a container user without
+     * one: user.home is "?"), convbench-USER/native in the temporary directory.
      */
     public static Path cacheRoot(Map<String, String> env, Path home) {
         String explicit = env.get("CONVBENCH_NATIVE_CACHE");
         if (explicit != null && !explicit.isBlank()) return Path.of(explicit);
         String xdg = env.get("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : home.resolve(".cache");
-        return base.resolve("convbench").resolve("native");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) return Path.of(xdg, "convbench", "native");
+        if (home != null && home.isAbsolute()) return home.resolve(".cache").resolve("convbench").resolve("native");
+        return temporaryRoot();
+    }
+
+    /** convbench-USER/native in java.io.tmpdir: the fallback when the home cache cannot be used. */
+    public static Path temporaryRoot() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "convbench-" + System.getProperty("user.name", "user"), "native");
     }
 
     /** The bytes of a class-path resource such as "lib/libJCudnn-11.7.0-linux-x86_64.so", or null. */

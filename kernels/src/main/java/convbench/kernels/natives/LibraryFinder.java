@@ -17,7 +17,10 @@ import java.util.stream.Stream;
  * Finds the NVIDIA driver (libcuda.so.1), cuBLAS (libcublas.so.13 / .12 with libcublasLt) and cuDNN
  * (libcudnn.so.9 / .8 with its sub-libraries) on this machine without starting a process.
  *
- * <p>Order of preference, first match wins; within one place the newer major wins:
+ * <p>Places named by the environment (CUDNN_PATH, CUDA_HOME / CUDA_PATH, LD_LIBRARY_PATH) come first, and
+ * there the first place that has the library wins, its newer major first: what the user pointed at is
+ * used. Everywhere else the newer major wins over the order (cuBLAS 13 in a Python environment over a
+ * stray cuBLAS 12 in /usr/lib: cuDNN 9 for CUDA 13 opens libcublasLt.so.13 itself), then the order:
  * <ol>
  *   <li>cuDNN only: {@code $CUDNN_PATH/lib}, {@code $CUDNN_PATH/lib64}, {@code $CUDNN_PATH};</li>
  *   <li>{@code $CUDA_HOME} then {@code $CUDA_PATH}: {@code lib64}, {@code targets/x86_64-linux/lib}, {@code lib};</li>
@@ -38,7 +41,23 @@ import java.util.stream.Stream;
  */
 public final class LibraryFinder {
     /** A place searched and why (for messages). */
-    public record Location(Path dir, String source) {}
+    public record Location(Path dir, String source) {
+        /** Named by the user's environment (a variable), rather than a place searched by default. */
+        public boolean explicit() { return EXPLICIT.contains(source); }
+    }
+
+    private static final Set<String> EXPLICIT = Set.of("CUDNN_PATH", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH");
+
+    /**
+     * The places to try for a library with these majors (newest first), as (place, major) in order: the
+     * explicit places each with every major, then every major over the other places.
+     */
+    private static List<Map.Entry<Location, Integer>> candidates(List<Location> locations, int... majors) {
+        List<Map.Entry<Location, Integer>> out = new ArrayList<>();
+        for (Location l : locations) if (l.explicit()) for (int m : majors) out.add(Map.entry(l, m));
+        for (int m : majors) for (Location l : locations) if (!l.explicit()) out.add(Map.entry(l, m));
+        return out;
+    }
 
     /**
      * One library and the files to load with it: cuBLAS is libcublasLt + libcublas, cuDNN is libcudnn and
@@ -79,16 +98,16 @@ public final class LibraryFinder {
      */
     public LibrarySet findCublas(int maxMajor) throws NotFound {
         List<String> skipped = new ArrayList<>();
-        for (Location l : cublasLocations()) {
-            for (int major : new int[] {13, 12}) {
-                Path main = l.dir.resolve("libcublas.so." + major), lt = l.dir.resolve("libcublasLt.so." + major);
-                if (!Files.isRegularFile(main) || !Files.isRegularFile(lt)) continue;
-                if (major > maxMajor) {
-                    skipped.add(main.toString());
-                    continue;
-                }
-                return new LibrarySet("cuBLAS", major, l.dir, main, List.of(lt, main), l.source);
+        for (Map.Entry<Location, Integer> c : candidates(cublasLocations(), 13, 12)) {
+            Location l = c.getKey();
+            int major = c.getValue();
+            Path main = l.dir.resolve("libcublas.so." + major), lt = l.dir.resolve("libcublasLt.so." + major);
+            if (!Files.isRegularFile(main) || !Files.isRegularFile(lt)) continue;
+            if (major > maxMajor) {
+                if (!skipped.contains(main.toString())) skipped.add(main.toString());
+                continue;
             }
+            return new LibrarySet("cuBLAS", major, l.dir, main, List.of(lt, main), l.source);
         }
         String why = skipped.isEmpty() ? "" : " (" + String.join(", ", skipped) + " needs a newer driver than this one)";
         throw new NotFound("no cuBLAS (libcublas.so.13 or libcublas.so.12 with libcublasLt) found in "
@@ -99,27 +118,47 @@ public final class LibraryFinder {
     }
 
     public LibrarySet findCudnn() throws NotFound {
-        for (Location l : cudnnLocations()) {
-            for (int major : new int[] {9, 8}) {
-                Path main = l.dir.resolve("libcudnn.so." + major);
-                if (!Files.isRegularFile(main)) continue;
-                List<Path> files = new ArrayList<>();
-                files.add(main);
-                Pattern sub = Pattern.compile("libcudnn_[A-Za-z0-9_]+\\.so\\." + major);
-                try (Stream<Path> s = Files.list(l.dir)) {
-                    s.filter(p -> sub.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p))
-                            .sorted().forEach(files::add);
-                } catch (IOException e) {
-                    continue;
-                }
-                return new LibrarySet("cuDNN", major, l.dir, main, List.copyOf(files), l.source);
+        for (Map.Entry<Location, Integer> c : candidates(cudnnLocations(), 9, 8)) {
+            Location l = c.getKey();
+            int major = c.getValue();
+            Path main = l.dir.resolve("libcudnn.so." + major);
+            if (!Files.isRegularFile(main)) continue;
+            List<Path> files = new ArrayList<>();
+            files.add(main);
+            Pattern sub = Pattern.compile("libcudnn_[A-Za-z0-9_]+\\.so\\." + major);
+            try (Stream<Path> s = Files.list(l.dir)) {
+                s.filter(p -> sub.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p))
+                        .sorted().forEach(files::add);
+            } catch (IOException e) {
+                continue;
             }
+            return new LibrarySet("cuDNN", major, l.dir, main, List.copyOf(files), l.source);
         }
         throw new NotFound("no cuDNN (libcudnn.so.9 or libcudnn.so.8) found in " + describe("CUDNN_PATH") + ", "
                 + describe("CUDA_HOME") + ", " + describe("LD_LIBRARY_PATH")
                 + ", the linker cache, the system directories, /usr/local/cuda*/lib64 or the nvidia wheels of "
                 + sitePackagesSummary()
                 + ": install cuDNN 9 (for example pip install nvidia-cudnn-cu13) or set CUDNN_PATH to the directory that holds libcudnn.so.9");
+    }
+
+    /**
+     * NVRTC beside cuBLAS (same CUDA major), in load order: libnvrtc-builtins.so.N[.x] first (NVRTC opens it
+     * by name, and the redistributed NVRTC has no RUNPATH to find it), then libnvrtc.so.N. cuDNN 9 opens
+     * NVRTC by name for its runtime-compiled engines; loaded first, the name resolves. Empty when absent.
+     */
+    public static List<Path> nvrtcBeside(LibrarySet cublas) {
+        Pattern builtins = Pattern.compile("libnvrtc-builtins\\.so\\." + cublas.major() + "(\\.\\d+)*");
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(cublas.dir())) {
+            s.filter(p -> builtins.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p))
+                    .sorted(Comparator.comparing((Path p) -> p.getFileName().toString().length())) // the soname before longer names
+                    .limit(1).forEach(out::add);
+        } catch (IOException e) {
+            return List.of();
+        }
+        Path nvrtc = cublas.dir().resolve("libnvrtc.so." + cublas.major());
+        if (Files.isRegularFile(nvrtc)) out.add(nvrtc);
+        return out;
     }
 
     // ---- where each search looks, in order ----

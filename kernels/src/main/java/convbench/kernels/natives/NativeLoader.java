@@ -111,6 +111,7 @@ public final class NativeLoader {
             LibraryFinder.LibrarySet blas = finder.findCublas(driverVersion / 1000);
             LibraryFinder.LibrarySet dnn = finder.findCudnn();
             loadSet(blas, Set.of());
+            loadNvrtc(blas);
             loadSet(dnn, requiredCudnn(dnn.major()));
             initJni("jcuda.jcublas.JCublas2", "JCublas2", jarName("JCublas2", false), Map.of("libcublas.so.", blas.major()), env, "JCublas2");
             initJni("jcuda.jcudnn.JCudnn", "JCudnn", jarName("JCudnn", true), Map.of("libcudnn.so.", dnn.major()), env, "JCudnn");
@@ -124,6 +125,27 @@ public final class NativeLoader {
             librariesFailure = e.getMessage();
             throw new Failure(librariesFailure);
         }
+    }
+
+    /**
+     * NVRTC from beside cuBLAS, when it is there: optional (without it cuDNN only lacks its runtime-compiled
+     * engines), so a failure is reported, not thrown.
+     */
+    private static void loadNvrtc(LibraryFinder.LibrarySet blas) {
+        List<Path> files = LibraryFinder.nvrtcBeside(blas);
+        if (files.isEmpty()) {
+            REPORT.put("NVRTC", "not found beside cuBLAS (cuDNN's runtime-compiled engines may be unavailable)");
+            return;
+        }
+        for (Path f : files) {
+            try {
+                loadFile(f, "NVRTC");
+            } catch (Failure e) {
+                REPORT.put("NVRTC", "not loaded: " + e.getMessage());
+                return;
+            }
+        }
+        REPORT.put("NVRTC", files.get(files.size() - 1).toString());
     }
 
     /** The sub-libraries the legacy API needs; the others (adv, newer engines) are loaded when they load. */
@@ -195,7 +217,7 @@ public final class NativeLoader {
                 prepared = JniLibraries.prepare(input, resource, target, renames, root);
             } catch (IOException e) {
                 // an unwritable home (a container user without one): fall back to the temporary directory
-                Path fallback = Path.of(System.getProperty("java.io.tmpdir"), "convbench-" + System.getProperty("user.name", "user"), "native");
+                Path fallback = JniLibraries.temporaryRoot();
                 try {
                     prepared = JniLibraries.prepare(input, resource, target, renames, fallback);
                 } catch (IOException e2) {

@@ -206,5 +206,9 @@ class ElfPatcherTest {
         assertEquals(Path.of("/home/u/.cache/convbench/native"), JniLibraries.cacheRoot(Map.of(), home));
         assertEquals(Path.of("/x/convbench/native"), JniLibraries.cacheRoot(Map.of("XDG_CACHE_HOME", "/x"), home));
         assertEquals(Path.of("/y"), JniLibraries.cacheRoot(Map.of("CONVBENCH_NATIVE_CACHE", "/y", "XDG_CACHE_HOME", "/x"), home));
+        assertEquals(Path.of("/home/u/.cache/convbench/native"), JniLibraries.cacheRoot(Map.of("XDG_CACHE_HOME", "rel"), home),
+                "a relative XDG_CACHE_HOME is ignored");
+        assertEquals(JniLibraries.temporaryRoot(), JniLibraries.cacheRoot(Map.of(), Path.of("?")), "no usable home (user.home is \"?\")");
+        assertTrue(JniLibraries.temporaryRoot().isAbsolute());
     }
 }

@@ -129,10 +129,13 @@ class LibraryFinderTest {
     }
 
     @Test
-    void cudnnNewerMajorWinsInOnePlaceButAnEarlierPlaceWinsOverANewerMajor() throws Exception {
-        cudnnIn("usr/lib/x86_64-linux-gnu", 8);
+    void cudnnNewerMajorWinsUnlessTheUserNamedThePlace() throws Exception {
+        Path eight = cudnnIn("usr/lib/x86_64-linux-gnu", 8);
+        assertEquals(eight, finder().findCudnn().main());
+        Path wheel = cudnnIn("opt/torch/.venv/lib/python3.12/site-packages/nvidia/cudnn/lib", 9);
+        assertEquals(wheel, finder().findCudnn().main(), "a cuDNN 9 in a Python environment over a cuDNN 8 in /usr/lib");
         Path nine = cudnnIn("usr/lib/x86_64-linux-gnu", 9);
-        assertEquals(nine, finder().findCudnn().main());
+        assertEquals(nine, finder().findCudnn().main(), "the same major: the order decides");
         Path ld8 = cudnnIn("ld8", 8);
         vars.put("LD_LIBRARY_PATH", ld8.getParent().toString());
         LibraryFinder.LibrarySet s = finder().findCudnn();
@@ -177,7 +180,25 @@ class LibraryFinderTest {
         assertOneSentence(e.getMessage());
         Path tk12 = cublasIn("usr/local/cuda-12.4/lib64", 12);
         assertEquals(tk12, finder().findCublas(12).main());
-        assertEquals(tk12, finder().findCublas(13).main(), "the toolkit directories come before the wheels");
+        assertEquals(wheel13, finder().findCublas(13).main(), "over the places searched by default, the newer major wins");
+        Path tk13 = cublasIn("usr/local/cuda-13.0/lib64", 13);
+        assertEquals(tk13, finder().findCublas(13).main(), "the toolkit directories come before the wheels");
+        vars.put("LD_LIBRARY_PATH", tk12.getParent().toString());
+        assertEquals(tk12, finder().findCublas(13).main(), "a place the user names wins, whatever its major");
+    }
+
+    @Test
+    void nvrtcBesideCublasBuiltinsFirst() throws Exception {
+        Path dir13 = cublasIn("opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib", 13).getParent();
+        LibraryFinder.LibrarySet s = finder().findCublas(13);
+        assertEquals(List.of(), LibraryFinder.nvrtcBeside(s), "none there");
+        touch(dir13 + "/libnvrtc.so.13");
+        touch(dir13 + "/libnvrtc-builtins.so.13.0");
+        touch(dir13 + "/libnvrtc-builtins.so.12.9"); // another major: not loaded
+        touch(dir13 + "/libnvrtc.so.12");
+        assertEquals(List.of(dir13.resolve("libnvrtc-builtins.so.13.0"), dir13.resolve("libnvrtc.so.13")), LibraryFinder.nvrtcBeside(s));
+        touch(dir13 + "/libnvrtc-builtins.so.13");
+        assertEquals(dir13.resolve("libnvrtc-builtins.so.13"), LibraryFinder.nvrtcBeside(s).get(0), "the soname when there is one");
     }
 
     @Test
