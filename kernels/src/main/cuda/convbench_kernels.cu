@@ -10,7 +10,9 @@
 #define BLOCK 256
 #define REDUCE_BLOCK 1024
 
-// Sums v over the block (blockDim.x a power of two <= REDUCE_BLOCK); thread 0 gets the total.
+// Sums v over the block (blockDim.x a power of two <= REDUCE_BLOCK); every thread gets the total.
+// The kernels that call it declare their block size with __launch_bounds__, and CudaKernels launches
+// them with the same sizes (a tier-1 test compares BLOCK and REDUCE_BLOCK with the Java side).
 __device__ double block_sum(double v) {
     __shared__ double partial[REDUCE_BLOCK];
     partial[threadIdx.x] = v;
@@ -38,7 +40,7 @@ __device__ float block_max(float v) {
 }
 
 // tf.nn.l2_loss: loss[0] = 0.5 * sum x^2. One block of REDUCE_BLOCK threads.
-extern "C" __global__ void l2_loss(const float* __restrict__ x, long long n, float* __restrict__ loss) {
+extern "C" __global__ void __launch_bounds__(REDUCE_BLOCK) l2_loss(const float* __restrict__ x, long long n, float* __restrict__ loss) {
     double s = 0.0;
     for (long long i = threadIdx.x; i < n; i += blockDim.x) {
         double v = x[i];
@@ -61,7 +63,7 @@ extern "C" __global__ void l2_loss_backward(const float* __restrict__ x, long lo
 // One block per row r of (rows, c) logits: probs[r] = softmax(logits[r]) and
 // rowLoss[r] = -sum_j labels[r, j] * log softmax(logits[r])_j, with
 // log softmax_j = logits_j - max - log(sum exp(logits - max)).
-extern "C" __global__ void softmax_xent_rows(const float* __restrict__ logits, const float* __restrict__ labels,
+extern "C" __global__ void __launch_bounds__(BLOCK) softmax_xent_rows(const float* __restrict__ logits, const float* __restrict__ labels,
                                              float* __restrict__ probs, int c, float* __restrict__ rowLoss) {
     long long base = (long long) blockIdx.x * c;
     float m = -INFINITY;
@@ -82,7 +84,7 @@ extern "C" __global__ void softmax_xent_rows(const float* __restrict__ logits, c
 }
 
 // loss[0] = scale * sum_r rowLoss[r]. One block of REDUCE_BLOCK threads.
-extern "C" __global__ void sum_scaled(const float* __restrict__ v, int n, float scale, float* __restrict__ out) {
+extern "C" __global__ void __launch_bounds__(REDUCE_BLOCK) sum_scaled(const float* __restrict__ v, int n, float scale, float* __restrict__ out) {
     double s = 0.0;
     for (int i = threadIdx.x; i < n; i += blockDim.x) s += v[i];
     s = block_sum(s);

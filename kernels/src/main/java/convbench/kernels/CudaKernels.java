@@ -27,6 +27,8 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 final class CudaKernels implements AutoCloseable {
     static final String RESOURCE = "convbench/kernels/convbench_kernels.fatbin";
     static final int BLOCK = 256, REDUCE_BLOCK = 1024;
+    /** The CUDA version of the nvcc that built the fat binary ("13.0"), from the build's nvcc --version, or "unknown". */
+    static final String NVCC_CUDA = nvccCuda();
 
     private final CUmodule module;
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -53,12 +55,23 @@ final class CudaKernels implements AutoCloseable {
             String[] s = new String[1];
             jcuda.driver.JCudaDriver.cuGetErrorString(status, s);
             module = null;
-            unavailable = "convbench's CUDA kernels (SASS for sm_80 and sm_90, PTX for compute_90) do not load on "
-                    + be.deviceName() + " (" + s[0] + "): rebuild them for this GPU with nvcc";
+            unavailable = "convbench's CUDA kernels (SASS for sm_80 and sm_90, PTX for compute_90, built by the nvcc of CUDA "
+                    + NVCC_CUDA + ") do not load on " + be.deviceName() + " (" + s[0] + "): update the NVIDIA driver to one for CUDA "
+                    + NVCC_CUDA + " or later, or rebuild the kernels with this machine's nvcc";
             return;
         }
         module = m;
         unavailable = null;
+    }
+
+    private static String nvccCuda() {
+        try (InputStream in = CudaKernels.class.getClassLoader().getResourceAsStream("convbench/kernels/convbench_kernels.nvcc.txt")) {
+            if (in == null) return "unknown";
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("release (\\d+\\.\\d+)").matcher(new String(in.readAllBytes()));
+            return m.find() ? m.group(1) : "unknown";
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     /** Why the own kernels cannot be used here, or null when they can. */
@@ -130,10 +143,18 @@ final class CudaKernels implements AutoCloseable {
         if (!want.equals(got)) throw new IllegalStateException("kernel " + name + " takes " + want + ", not " + got);
     }
 
+    /** Throws unless the launch matches its kernel: argument types, a block of a power of two up to REDUCE_BLOCK, a grid. */
+    static void check(Launch l) {
+        check(l.kernel(), l.args());
+        if (Integer.bitCount(l.block()) != 1 || l.block() > REDUCE_BLOCK || l.grid() < 1)
+            throw new IllegalStateException("kernel " + l.kernel() + " launched with grid " + l.grid() + " and block " + l.block()
+                    + ": the reductions need a block of a power of two up to " + REDUCE_BLOCK);
+    }
+
     /** Runs the launches in order on the backend's stream. */
     void launch(Launch... launches) {
         for (Launch l : launches) {
-            check(l.kernel(), l.args());
+            check(l);
             Pointer[] values = new Pointer[l.args().size()];
             for (int i = 0; i < values.length; i++) values[i] = pointerTo(l.args().get(i));
             Cuda.drv(cuLaunchKernel(function(l.kernel()), l.grid(), 1, 1, l.block(), 1, 1, 0, stream, Pointer.to(values), null),

@@ -101,7 +101,7 @@ class KernelsOnHostTest {
          */
         Host launch(int gridCap, Launch... launches) {
             for (Launch l : launches) {
-                CudaKernels.check(l.kernel(), l.args());
+                CudaKernels.check(l);
                 int grid = gridCap > 0 ? Math.min(l.grid(), gridCap) : l.grid();
                 StringBuilder line = new StringBuilder("launch " + l.kernel() + " " + grid + " " + l.block());
                 for (Arg a : l.args()) {

@@ -125,11 +125,19 @@ class PureJavaPartsTest {
         assertEquals("12.6.4", CudaBackend.cublasVersion(120604));
     }
 
+    /** With nvcc at build time the jar records which CUDA built the kernels (named when a driver is too old for them). */
+    @Test
+    void theBuildRecordsWhichCudaBuiltTheKernels() {
+        boolean built = CudaKernels.class.getClassLoader().getResource(CudaKernels.RESOURCE) != null;
+        if (built) assertTrue(CudaKernels.NVCC_CUDA.matches("\\d+\\.\\d+"), CudaKernels.NVCC_CUDA);
+        else assertEquals("unknown", CudaKernels.NVCC_CUDA);
+    }
+
     /** The parameter lists CudaKernels launches with are those declared in convbench_kernels.cu. */
     @Test
     void kernelSignaturesMatchTheCudaSource() throws IOException {
         String src = Files.readString(Path.of("src/main/cuda/convbench_kernels.cu"));
-        Matcher m = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)").matcher(src);
+        Matcher m = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\(\\w+\\) )?(\\w+)\\(([^)]*)\\)").matcher(src);
         Map<String, List<String>> declared = new LinkedHashMap<>();
         while (m.find()) {
             List<String> types = Arrays.stream(m.group(2).split(",")).map(String::trim).map(p -> {
@@ -142,6 +150,15 @@ class PureJavaPartsTest {
             declared.put(m.group(1), types);
         }
         assertEquals(CudaKernels.SIGNATURES, declared);
+        // the block sizes the Java side launches with are the ones the kernels' shared arrays and launch bounds assume
+        for (var def : Map.of("BLOCK", CudaKernels.BLOCK, "REDUCE_BLOCK", CudaKernels.REDUCE_BLOCK).entrySet()) {
+            Matcher d = Pattern.compile("#define " + def.getKey() + " (\\d+)").matcher(src);
+            assertTrue(d.find(), "#define " + def.getKey() + " in the .cu file");
+            assertEquals(def.getValue(), Integer.valueOf(d.group(1)), def.getKey());
+        }
+        assertThrows(IllegalStateException.class, () -> CudaKernels.check(new CudaKernels.Launch("sum_scaled", 1, 768,
+                CudaKernels.ptr(new jcuda.Pointer()), CudaKernels.arg(3), CudaKernels.arg(1f), CudaKernels.ptr(new jcuda.Pointer()))),
+                "a block that is not a power of two breaks the tree reductions");
         CudaKernels.Launch sgd = CudaSgd.update(new jcuda.Pointer(), new jcuda.Pointer(), new jcuda.Pointer(), 10L, 0.1f, 0.9f);
         CudaKernels.check(sgd.kernel(), sgd.args());
         assertThrows(IllegalStateException.class, () -> CudaKernels.check("sgd_momentum", List.of(CudaKernels.arg(1))));
