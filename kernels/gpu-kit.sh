@@ -87,7 +87,7 @@ cat > "$kit/session.sh" <<'RUN'
 # limit and all of it under one deadline, everything written under $OUT as it goes (a call that runs
 # out of time still returns what is there): machine facts, a smoke run, the GPU tier, the batch-32
 # FP32 / TF32 records. When the smoke run fails, the native path is diagnosed instead (the dynamic
-# linker's trace of the smoke run) and the rest is skipped.
+# linker's trace of the smoke run, with cuDNN's own log of errors) and the rest is skipped.
 # Usage, from the repository root: kernels/target/gpukit/session.sh [deadline-seconds=480] [record-steps=50]
 set -uo pipefail
 kit="$(cd "$(dirname "$0")" && pwd)"
@@ -117,7 +117,7 @@ machine() {
 }
 stage machine 30 bash -c "$(declare -f machine); machine"
 if ! stage smoke 120 "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 3 --warmup 1 --mode all; then
-  stage ld-debug 60 env LD_DEBUG=libs,versions "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 1 --warmup 0
+  stage ld-debug 60 env LD_DEBUG=libs,versions CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 1 --warmup 0
   gzip -f "$out/ld-debug.log" 2>/dev/null
   echo "the smoke run failed: the GPU tier and the records are skipped (see smoke.log and ld-debug.log.gz)" | tee -a "$log"
   exit 1

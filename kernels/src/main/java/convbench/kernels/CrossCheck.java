@@ -23,7 +23,8 @@ public final class CrossCheck {
      * @param at       the index of the largest absolute difference (-1 when there is none)
      * @param expected the expected value there
      * @param actual   the actual value there
-     * @param nonFinite how many actual values are NaN or infinite where the expected ones are finite
+     * @param nonFinite how many values are NaN or infinite on one side only (or a different non-finite value
+     *                  on each side); the same non-finite value on both sides agrees
      */
     public record Result(String what, int length, double worst, int at, float expected, float actual, int nonFinite) {
         public boolean within(double tolerance) { return nonFinite == 0 && worst <= tolerance; }
@@ -48,11 +49,21 @@ public final class CrossCheck {
         double scale = 0, maxDiff = 0;
         int at = -1, nonFinite = 0;
         for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs((double) expected[i]));
-            if (Float.isFinite(expected[i]) && !Float.isFinite(actual[i])) nonFinite++;
-            double diff = Math.abs((double) actual[i] - expected[i]);
-            if (diff > maxDiff || (Double.isNaN(diff) && at < 0)) {
-                maxDiff = Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff;
+            float e = expected[i], a = actual[i];
+            if (!Float.isFinite(e) || !Float.isFinite(a)) { // agreement only on the same non-finite value
+                if (!(Float.isNaN(e) ? Float.isNaN(a) : a == e)) {
+                    nonFinite++;
+                    if (maxDiff != Double.POSITIVE_INFINITY) {
+                        maxDiff = Double.POSITIVE_INFINITY;
+                        at = i;
+                    }
+                }
+                continue;
+            }
+            scale = Math.max(scale, Math.abs((double) e)); // the finite values only
+            double diff = Math.abs((double) a - e);
+            if (diff > maxDiff) {
+                maxDiff = diff;
                 at = i;
             }
         }

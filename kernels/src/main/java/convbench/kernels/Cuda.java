@@ -1,5 +1,6 @@
 package convbench.kernels;
 
+import convbench.engine.DeviceMemoryException;
 import convbench.engine.Grad;
 import convbench.engine.Shape;
 import jcuda.Pointer;
@@ -18,6 +19,8 @@ import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptorEx;
 import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
 import static jcuda.jcudnn.cudnnTensorFormat.CUDNN_TENSOR_NCHW;
+import static jcuda.jcublas.cublasStatus.CUBLAS_STATUS_ALLOC_FAILED;
+import static jcuda.runtime.cudaError.cudaErrorMemoryAllocation;
 
 /**
  * Status checks and descriptor helpers shared by the CUDA plans.
@@ -38,23 +41,65 @@ final class Cuda {
         return v == 1f ? ONE : v == 0f ? ZERO : Pointer.to(new float[] {v});
     }
 
+    /**
+     * The coef of a plain relu's activation descriptor. cuDNN documents coef as the upper bound for
+     * CUDNN_ACTIVATION_RELU too, so it is the largest double (as PyTorch passes), not 0.
+     */
+    static final double RELU_CEILING = Double.MAX_VALUE;
+
     /** cuDNN's beta for a gradient: 0 overwrites, 1 accumulates. */
     static Pointer beta(Grad g) { return g.accumulate() ? ONE : ZERO; }
+
+    /**
+     * Every plan's entry point: refuses a closed plan (its descriptors and buffers are gone, and cuDNN
+     * would read freed memory instead of failing), then binds the backend's device to this thread.
+     */
+    static void enter(CudaBackend be, boolean closed, String plan) {
+        if (closed) throw new IllegalStateException(plan + ": the plan was used after close()");
+        be.enter();
+    }
 
     // ---- status checks: one sentence, the library's own words ----
 
     static void dnn(int status, String call, String what) {
-        if (status != 0) throw new CudaException(call + " for " + what + " failed: " + cudnnGetErrorString(status), status);
+        if (status == 0) return;
+        String text = cudnnGetErrorString(status);
+        // cuDNN 9: CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED; cuDNN 8: CUDNN_STATUS_ALLOC_FAILED (its cudaMalloc failed)
+        if (text != null && (text.contains("DEVICE_ALLOCATION_FAILED") || text.equals("CUDNN_STATUS_ALLOC_FAILED")))
+            throw outOfMemory(call + " for " + what);
+        throw new CudaException(call + " for " + what + " failed: " + text, status);
+    }
+
+    /** cuDNN's "not supported" statuses: 3000-3999 in cuDNN 9 (NOT_SUPPORTED and its sub-codes), 9 in cuDNN 8. */
+    static boolean notSupported(int status) {
+        return (status >= 3000 && status < 4000) || status == 9;
     }
 
     static void blas(int status, String call, String what) {
-        if (status != 0) throw new CudaException(call + " for " + what + " failed: " + JCublas2.cublasGetStatusString(status), status);
+        if (status == 0) return;
+        if (status == CUBLAS_STATUS_ALLOC_FAILED) throw outOfMemory(call + " for " + what);
+        throw new CudaException(call + " for " + what + " failed: " + JCublas2.cublasGetStatusString(status), status);
     }
 
     static void rt(int status, String call, String what) {
-        if (status != 0)
-            throw new CudaException(call + " for " + what + " failed: " + JCuda.cudaGetErrorString(status)
-                    + " (" + JCuda.cudaGetErrorName(status) + ")", status);
+        if (status == 0) return;
+        if (status == cudaErrorMemoryAllocation) {
+            JCuda.cudaGetLastError(); // not sticky: clear it
+            throw outOfMemory(call + " for " + what);
+        }
+        throw new CudaException(call + " for " + what + " failed: " + JCuda.cudaGetErrorString(status)
+                + " (" + JCuda.cudaGetErrorName(status) + ")", status);
+    }
+
+    /**
+     * A library ran out of device memory for its own buffers: the engine's out-of-memory exception (which
+     * bench turns into the batch that fits), with what is free now and the calling thread's backend's tensors.
+     */
+    static DeviceMemoryException outOfMemory(String call) {
+        long[] free = {0}, total = {0};
+        JCuda.cudaMemGetInfo(free, total);
+        CudaBackend be = CudaBackend.bound();
+        return new DeviceMemoryException(be == null ? "the GPU" : be.name(), call, free[0], be == null ? 0 : be.memory().inUse());
     }
 
     static void drv(int status, String call, String what) {

@@ -40,7 +40,7 @@ final class CudaActivation implements ActivationPlan {
         if (kind == Activation.RELU) {
             act = new cudnnActivationDescriptor();
             Cuda.dnn(cudnnCreateActivationDescriptor(act), "cudnnCreateActivationDescriptor", what);
-            Cuda.dnn(cudnnSetActivationDescriptor(act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "cudnnSetActivationDescriptor", what);
+            Cuda.dnn(cudnnSetActivationDescriptor(act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
         } else {
             act = null;
         }
@@ -52,7 +52,7 @@ final class CudaActivation implements ActivationPlan {
 
     /** y = max(x, 0) (or y = x), overwritten; y may be x. */
     @Override public void forward(Tensor x, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (act != null) {
             Cuda.dnn(cudnnActivationForward(be.dnn(), act, Cuda.ONE, desc, be.ptr(x), Cuda.ZERO, desc, be.ptr(y)), "cudnnActivationForward", what);
         } else if (x.storage() != y.storage()) {
@@ -62,7 +62,7 @@ final class CudaActivation implements ActivationPlan {
 
     /** dx = dy * [y > 0] (or dx = dy), overwritten or accumulated (beta); dx may be dy. */
     @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer yp = be.ptr(y), dyp = be.ptr(dy), dxp = be.ptr(dx.t());
         if (act != null) {
             Cuda.dnn(cudnnActivationBackward(be.dnn(), act, Cuda.ONE, desc, yp, desc, dyp, desc, yp, Cuda.beta(dx), desc, dxp),

@@ -71,6 +71,8 @@ import static jcuda.runtime.JCuda.cudaEventSynchronize;
 import static jcuda.runtime.JCuda.cudaFree;
 import static jcuda.runtime.JCuda.cudaGetDeviceProperties;
 import static jcuda.runtime.JCuda.cudaMemGetInfo;
+import static jcuda.runtime.JCuda.cudaDeviceSynchronize;
+import static jcuda.runtime.JCuda.cudaMemcpy;
 import static jcuda.runtime.JCuda.cudaMemcpyAsync;
 import static jcuda.runtime.JCuda.cudaMemsetAsync;
 import static jcuda.runtime.JCuda.cudaRuntimeGetVersion;
@@ -89,7 +91,8 @@ import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyHostToDevice;
  *
  * <ul>
  *   <li>One cuDNN handle and one cuBLAS handle, both on one non-blocking stream that every call of this
- *       backend uses; nothing synchronises inside a step except {@link #download} and {@link Timer#elapsedMillis}.</li>
+ *       backend uses; nothing synchronises inside a step except {@link Timer#elapsedMillis} (uploads and
+ *       downloads synchronise, and happen only outside the timed steps).</li>
  *   <li>Memory from a caching allocator ({@link DeviceAllocator}); plans make their descriptors, choose
  *       their algorithms and reserve the shared workspace when they are created, never in a step.</li>
  *   <li>Precision: "fp32" is strict FP32 (cuDNN CUDNN_FMA_MATH, cuBLAS CUBLAS_DEFAULT_MATH, which never
@@ -118,6 +121,9 @@ public final class CudaBackend implements Backend {
     private DeviceAllocator.Block workspace;
     private boolean closed;
 
+    /** The backend the calling thread last bound, or null (for messages about library calls). */
+    static CudaBackend bound() { return BOUND.get(); }
+
     /** Opens device index; the native libraries must be loaded (CudaProvider does that). */
     CudaBackend(int index, BackendOptions options) {
         this.index = index;
@@ -139,17 +145,31 @@ public final class CudaBackend implements Backend {
         Cuda.drv(cuInit(0), "cuInit", where);
         Cuda.drv(cuDeviceGet(device, index), "cuDeviceGet", where);
         Cuda.drv(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain", where);
-        Cuda.drv(cuCtxSetCurrent(context), "cuCtxSetCurrent", where);
-        BOUND.set(this);
-
-        Cuda.rt(cudaStreamCreateWithFlags(stream, jcuda.runtime.JCuda.cudaStreamNonBlocking), "cudaStreamCreateWithFlags", where);
-        Cuda.dnn(cudnnCreate(dnn), "cudnnCreate", where);
-        Cuda.dnn(cudnnSetStream(dnn, stream), "cudnnSetStream", where);
-        Cuda.blas(cublasCreate(blas), "cublasCreate", where);
-        Cuda.blas(cublasSetStream(blas, stream), "cublasSetStream", where);
-        Cuda.blas(cublasSetMathMode(blas, tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "cublasSetMathMode", where);
-        mem = new DeviceAllocator(where);
-        kernels = new CudaKernels(this);
+        int made = 0; // what exists so far: 1 the context retained, 2 the stream, 3 cuDNN, 4 cuBLAS
+        try {
+            made = 1;
+            Cuda.drv(cuCtxSetCurrent(context), "cuCtxSetCurrent", where);
+            BOUND.set(this);
+            Cuda.rt(cudaStreamCreateWithFlags(stream, jcuda.runtime.JCuda.cudaStreamNonBlocking), "cudaStreamCreateWithFlags", where);
+            made = 2;
+            Cuda.dnn(cudnnCreate(dnn), "cudnnCreate", where);
+            made = 3;
+            Cuda.dnn(cudnnSetStream(dnn, stream), "cudnnSetStream", where);
+            Cuda.blas(cublasCreate(blas), "cublasCreate", where);
+            made = 4;
+            Cuda.blas(cublasSetStream(blas, stream), "cublasSetStream", where);
+            Cuda.blas(cublasSetMathMode(blas, tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "cublasSetMathMode", where);
+            mem = new DeviceAllocator(where);
+            kernels = new CudaKernels(this);
+        } catch (RuntimeException | Error e) {
+            // undo what was made, so a failed open leaves no handle, stream or context reference behind
+            if (made >= 4) cublasDestroy(blas);
+            if (made >= 3) cudnnDestroy(dnn);
+            if (made >= 2) cudaStreamDestroy(stream);
+            cuDevicePrimaryCtxRelease(device);
+            if (BOUND.get() == this) BOUND.remove();
+            throw e;
+        }
         describe();
     }
 
@@ -187,7 +207,8 @@ public final class CudaBackend implements Backend {
                 ? "find: cudnnFindConvolution*AlgorithmEx, measured once per layer plan"
                 : "heuristic: cudnnGetConvolution*Algorithm_v7");
         environment.put("own kernels", kernels.unavailable() == null
-                ? CudaKernels.RESOURCE + " (SASS sm_80, sm_90; PTX compute_90)" : "not available: " + kernels.unavailable());
+                ? CudaKernels.RESOURCE + " (SASS sm_80, sm_90; PTX compute_90; nvcc of CUDA " + CudaKernels.NVCC_CUDA + ")"
+                : "not available: " + kernels.unavailable());
         for (Map.Entry<String, String> e : NativeLoader.REPORT.entries().entrySet()) environment.put("loaded " + e.getKey(), e.getValue());
     }
 
@@ -256,9 +277,13 @@ public final class CudaBackend implements Backend {
     /** Grows the shared workspace to at least bytes (at plan creation; never during a step). */
     synchronized void reserveWorkspace(long bytes) {
         if (workspace != null && workspace.size() >= bytes) return;
-        DeviceAllocator.Block grown = buffer(bytes);
-        if (workspace != null) mem.release(workspace);
-        workspace = grown;
+        // The old block goes back to the driver, not the cache: its size would rarely be asked for again.
+        // Plans read the workspace at each call, so none keeps the old pointer.
+        if (workspace != null) {
+            mem.releaseToDriver(workspace);
+            workspace = null;
+        }
+        workspace = buffer(bytes);
     }
 
     synchronized Pointer workspace() { return workspace == null ? new Pointer() : workspace.ptr(); }
@@ -277,9 +302,23 @@ public final class CudaBackend implements Backend {
         Cuda.rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync", bytes + " bytes device to device");
     }
 
-    /** Host values into a device buffer, on the stream (staged from pageable memory before this returns). */
+    /** Host values into a device buffer (at plan creation). */
     void uploadFloats(float[] src, Pointer dst) {
-        Cuda.rt(cudaMemcpyAsync(dst, Pointer.to(src), Cuda.bytes(src.length), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync", src.length + " floats to the device");
+        hostToDevice(src, dst, Cuda.bytes(src.length), src.length + " floats to the device");
+    }
+
+    /**
+     * A synchronous copy from a Java array, never inside a timed step (parameters, images and plan
+     * constants are uploaded before timing starts). JCuda pins the array only for the duration of the
+     * call, and CUDA documents a copy from pageable memory as done only once the device has it after a
+     * synchronisation, so: the stream's earlier work first (it may still use dst), the copy, then the
+     * device, before the array is let go.
+     */
+    private void hostToDevice(float[] src, Pointer dst, long bytes, String what) {
+        enter();
+        Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", what);
+        Cuda.rt(cudaMemcpy(dst, Pointer.to(src), bytes, cudaMemcpyHostToDevice), "cudaMemcpy", what);
+        Cuda.rt(cudaDeviceSynchronize(), "cudaDeviceSynchronize", what);
     }
 
     /** Every element of a buffer described by desc set to value (cudnnSetTensor). */
@@ -308,8 +347,7 @@ public final class CudaBackend implements Backend {
         long n = t.size();
         if (src.length < n) throw new IllegalArgumentException(src.length + " values do not fill a tensor of shape " + t.shape());
         if (n == 0) return;
-        // From pageable (Java) memory the copy is staged before cudaMemcpyAsync returns, so src may be reused at once.
-        Cuda.rt(cudaMemcpyAsync(ptr(t), Pointer.to(src), Cuda.bytes(n), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync", "an upload of " + t.shape());
+        hostToDevice(src, ptr(t), Cuda.bytes(n), "an upload of " + t.shape());
     }
 
     @Override public void download(Tensor t, float[] dst) {
@@ -317,8 +355,10 @@ public final class CudaBackend implements Backend {
         long n = t.size();
         if (dst.length < n) throw new IllegalArgumentException(dst.length + " floats cannot hold a tensor of shape " + t.shape());
         if (n == 0) return;
-        Cuda.rt(cudaMemcpyAsync(Pointer.to(dst), ptr(t), Cuda.bytes(n), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", "a download of " + t.shape());
+        // The stream's work first, then a synchronous copy, which returns only once the array holds the values
+        // (an asynchronous one would let JCuda unpin the array while the copy may still be writing it).
         Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "a download of " + t.shape());
+        Cuda.rt(cudaMemcpy(Pointer.to(dst), ptr(t), Cuda.bytes(n), cudaMemcpyDeviceToHost), "cudaMemcpy", "a download of " + t.shape());
     }
 
     @Override public void fill(Tensor t, float value) {

@@ -83,7 +83,7 @@ final class CudaBatchNorm implements BatchNormPlan {
     @Override
     public void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor movingMean, Tensor movingVar,
                                 double averageFactor, Tensor saveMean, Tensor saveInvStd) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnBatchNormalizationForwardTraining(be.dnn(), CUDNN_BATCHNORM_SPATIAL, Cuda.ONE, Cuda.ZERO, xDesc, be.ptr(x),
                 xDesc, be.ptr(y), pDesc, scale(gamma), be.ptr(beta), averageFactor, be.ptr(movingMean), be.ptr(movingVar), eps,
                 be.ptr(saveMean), be.ptr(saveInvStd)), "cudnnBatchNormalizationForwardTraining", what);
@@ -91,7 +91,7 @@ final class CudaBatchNorm implements BatchNormPlan {
 
     /** y = gamma (x - movingMean) / sqrt(movingVar + eps) + beta, overwritten. */
     @Override public void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVar, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         inference(Cuda.ZERO, be.ptr(x), be.ptr(y), scale(gamma), be.ptr(beta), be.ptr(movingMean), be.ptr(movingVar));
     }
 
@@ -107,7 +107,7 @@ final class CudaBatchNorm implements BatchNormPlan {
      */
     @Override
     public void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Grad dx, Grad dgamma, Grad dbeta) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer dxPtr;
         Pointer dxBeta;
         if (dx != null) {
@@ -118,10 +118,12 @@ final class CudaBatchNorm implements BatchNormPlan {
             dxPtr = dxScratch.ptr();
             dxBeta = Cuda.ZERO;
         }
-        // cuDNN's dscale and dbias share one beta: use it directly when the wanted outputs agree on it.
+        // cuDNN's dscale and dbias share one beta: write them directly when both are wanted and agree on it,
+        // or when neither accumulates; otherwise both go to scratch with beta 0 and are stored per their Grad
+        // (a lone accumulating output must not make cuDNN add into an uninitialised scratch for the other).
         boolean gAcc = dgamma != null && dgamma.accumulate(), bAcc = dbeta != null && dbeta.accumulate();
-        boolean direct = (dgamma == null || dbeta == null) ? true : gAcc == bAcc;
-        boolean paramAcc = direct && (dgamma != null ? gAcc : bAcc);
+        boolean direct = dgamma != null && dbeta != null ? gAcc == bAcc : !(gAcc || bAcc);
+        boolean paramAcc = direct && (gAcc || bAcc);
         Pointer dg, db;
         if (direct && dgamma != null) dg = be.ptr(dgamma.t());
         else dg = (dgScratch = scratch(dgScratch, pBytes)).ptr();
@@ -131,8 +133,8 @@ final class CudaBatchNorm implements BatchNormPlan {
                 xDesc, be.ptr(x), xDesc, be.ptr(dy), xDesc, dxPtr, pDesc, scale(gamma), dg, db, eps, be.ptr(saveMean), be.ptr(saveInvStd)),
                 "cudnnBatchNormalizationBackward", what);
         if (!direct) {
-            store(dgScratch.ptr(), dgamma);
-            store(dbScratch.ptr(), dbeta);
+            if (dgamma != null) store(dgScratch.ptr(), dgamma);
+            if (dbeta != null) store(dbScratch.ptr(), dbeta);
         }
     }
 
@@ -150,7 +152,7 @@ final class CudaBatchNorm implements BatchNormPlan {
      */
     @Override
     public void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar, Grad dx, Grad dgamma, Grad dbeta) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (dbeta != null)
             Cuda.dnn(cudnnConvolutionBackwardBias(be.dnn(), Cuda.ONE, xDesc, be.ptr(dy), Cuda.beta(dbeta), pDesc, be.ptr(dbeta.t())),
                     "cudnnConvolutionBackwardBias", what + " dbeta");

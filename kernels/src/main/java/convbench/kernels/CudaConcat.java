@@ -59,7 +59,7 @@ final class CudaConcat implements ConcatPlan {
 
     /** y[:, o_i : o_i + C_i] = xs[i], each part one 2-D copy. */
     @Override public void concat(List<Tensor> xs, Tensor yt) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer yp = be.ptr(yt);
         int n = y.n();
         for (int i = 0; i < parts.size(); i++) {
@@ -72,7 +72,7 @@ final class CudaConcat implements ConcatPlan {
 
     /** dxs[i] (=|+=) dy[:, o_i : o_i + C_i]; null entries skipped. */
     @Override public void split(Tensor dyt, List<Grad> dxs) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer dy = be.ptr(dyt);
         int n = y.n();
         for (int i = 0; i < parts.size(); i++) {

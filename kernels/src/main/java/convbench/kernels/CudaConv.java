@@ -87,61 +87,67 @@ final class CudaConv implements ConvPlan {
     private final int fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
     private final StridedCopy pad; // x -> interior of xPad (null when cuDNN's symmetric pads suffice)
     private final DeviceAllocator.Block xPad, dxPad;
-    private boolean fused, closed;
+    private boolean fused, closed, convMade;
 
     CudaConv(CudaBackend be, ConvDesc d) {
         this.be = be;
         this.d = d;
         Shape x = d.x(), y = d.y();
         this.what = "conv " + d.kh() + "x" + d.kw() + "/" + d.strideH() + "x" + d.strideW() + " " + x + " -> " + y;
-        int n = x.n(), c = x.c(), h = x.h(), w = x.w();
-        int padH = Math.min(d.padTop(), d.padBottom()), padW = Math.min(d.padLeft(), d.padRight());
-        int extraT = d.padTop() - padH, extraB = d.padBottom() - padH, extraL = d.padLeft() - padW, extraR = d.padRight() - padW;
-        boolean explicit = extraT + extraB + extraL + extraR > 0;
-        int hp = h + extraT + extraB, wp = w + extraL + extraR;
+        try { // a failure part-way (no algorithm, out of memory) frees what was made
+            int n = x.n(), c = x.c(), h = x.h(), w = x.w();
+            int padH = Math.min(d.padTop(), d.padBottom()), padW = Math.min(d.padLeft(), d.padRight());
+            int extraT = d.padTop() - padH, extraB = d.padBottom() - padH, extraL = d.padLeft() - padW, extraR = d.padRight() - padW;
+            boolean explicit = extraT + extraB + extraL + extraR > 0;
+            int hp = h + extraT + extraB, wp = w + extraL + extraR;
 
-        xDesc = Cuda.tensor(x);
-        xInDesc = explicit ? Cuda.tensor(n, c, hp, wp) : xDesc;
-        yDesc = Cuda.tensor(y);
-        bDesc = d.bias() ? Cuda.tensor(1, d.filters(), 1, 1) : null;
-        wDesc = Cuda.filter(d.filters(), c, d.kh(), d.kw());
-        Cuda.dnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor", what);
-        Cuda.dnn(cudnnSetConvolution2dDescriptor(conv, padH, padW, d.strideH(), d.strideW(), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-                "cudnnSetConvolution2dDescriptor", what);
-        Cuda.dnn(cudnnSetConvolutionMathType(conv, be.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
+            xDesc = Cuda.tensor(x);
+            xInDesc = explicit ? Cuda.tensor(n, c, hp, wp) : xDesc;
+            yDesc = Cuda.tensor(y);
+            bDesc = d.bias() ? Cuda.tensor(1, d.filters(), 1, 1) : null;
+            wDesc = Cuda.filter(d.filters(), c, d.kh(), d.kw());
+            Cuda.dnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor", what);
+            convMade = true;
+            Cuda.dnn(cudnnSetConvolution2dDescriptor(conv, padH, padW, d.strideH(), d.strideW(), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                    "cudnnSetConvolution2dDescriptor", what);
+            Cuda.dnn(cudnnSetConvolutionMathType(conv, be.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
 
-        int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
-        Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xInDesc, wDesc, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
-        if (on[0] != y.n() || oc[0] != y.c() || oh[0] != y.h() || ow[0] != y.w())
-            throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+            int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
+            Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xInDesc, wDesc, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
+            if (on[0] != y.n() || oc[0] != y.c() || oh[0] != y.h() || ow[0] != y.w())
+                throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
 
-        if (explicit) {
-            pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
-            xPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
-            dxPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
-            be.memsetZero(xPad.ptr(), Cuda.bytes((long) n * c * hp * wp)); // the border stays zero for good
-        } else {
-            pad = null;
-            xPad = dxPad = null;
+            if (explicit) {
+                pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
+                xPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
+                dxPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
+                be.memsetZero(xPad.ptr(), Cuda.bytes((long) n * c * hp * wp)); // the border stays zero for good
+            } else {
+                pad = null;
+                xPad = dxPad = null;
+            }
+
+            if (d.act() == Activation.RELU) {
+                relu = new cudnnActivationDescriptor();
+                Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
+                Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
+            } else {
+                relu = null;
+            }
+
+            Scratch scratch = be.find() ? new Scratch(be, x, y, d.w(), explicit ? (long) n * c * hp * wp : x.size()) : null;
+            try {
+                fwdAlgo = chooseForward(scratch);
+                bwdDataAlgo = chooseBackwardData(scratch);
+                bwdFilterAlgo = chooseBackwardFilter(scratch);
+            } finally {
+                if (scratch != null) scratch.close();
+            }
+            fused = d.bias() && relu != null && fwdAlgo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-
-        if (d.act() == Activation.RELU) {
-            relu = new cudnnActivationDescriptor();
-            Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
-            Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "cudnnSetActivationDescriptor", what);
-        } else {
-            relu = null;
-        }
-
-        Scratch scratch = be.find() ? new Scratch(be, x, y, d.w(), explicit ? (long) n * c * hp * wp : x.size()) : null;
-        try {
-            fwdAlgo = chooseForward(scratch);
-            bwdDataAlgo = chooseBackwardData(scratch);
-            bwdFilterAlgo = chooseBackwardFilter(scratch);
-        } finally {
-            if (scratch != null) scratch.close();
-        }
-        fused = d.bias() && relu != null && fwdAlgo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
     }
 
     @Override public ConvDesc desc() { return d; }
@@ -158,16 +164,21 @@ final class CudaConv implements ConvPlan {
 
         Scratch(CudaBackend be, Shape xs, Shape ys, Shape wsh, long xElements) {
             this.be = be;
-            x = be.buffer(Cuda.bytes(xElements));
-            y = be.buffer(Cuda.bytes(ys.size()));
-            w = be.buffer(Cuda.bytes(wsh.size()));
-            be.memsetZero(x.ptr(), x.size());
-            be.memsetZero(y.ptr(), y.size());
-            be.memsetZero(w.ptr(), w.size());
-            // Room for the candidates: a quarter of what is free, at most 1 GiB.
-            long[] free = {0}, total = {0};
-            jcuda.runtime.JCuda.cudaMemGetInfo(free, total);
-            ws = be.buffer(Math.max(1 << 20, Math.min(1L << 30, free[0] / 4)));
+            try {
+                x = be.buffer(Cuda.bytes(xElements));
+                y = be.buffer(Cuda.bytes(ys.size()));
+                w = be.buffer(Cuda.bytes(wsh.size()));
+                be.memsetZero(x.ptr(), x.size());
+                be.memsetZero(y.ptr(), y.size());
+                be.memsetZero(w.ptr(), w.size());
+                // Room for the candidates: a quarter of what is free, at most 1 GiB.
+                long[] free = {0}, total = {0};
+                jcuda.runtime.JCuda.cudaMemGetInfo(free, total);
+                ws = be.buffer(Math.max(1 << 20, Math.min(1L << 30, free[0] / 4)));
+            } catch (RuntimeException e) {
+                close(); // release is null-safe
+                throw e;
+            }
         }
 
         @Override public void close() {
@@ -268,13 +279,14 @@ final class CudaConv implements ConvPlan {
      * Fused: y = relu(1 * conv(x, w) + 0 * z + b) in one call.
      */
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer x = xIn(xt), w = be.ptr(wt), y = be.ptr(yt);
         if (fused) {
             int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo,
                     be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
             if (status == 0) return;
-            fused = false; // cuDNN cannot run this combination here: fall back for good
+            if (!Cuda.notSupported(status)) Cuda.dnn(status, "cudnnConvolutionBiasActivationForward", what);
+            fused = false; // cuDNN does not support this combination here: fall back for good
         }
         Cuda.dnn(cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo, be.workspace(), be.workspaceSize(),
                 Cuda.ZERO, yDesc, y), "cudnnConvolutionForward", what);
@@ -301,7 +313,7 @@ final class CudaConv implements ConvPlan {
      * padding it overwrites the padded-size buffer and its interior is cropped into dx with dx's beta).
      */
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer dz = be.ptr(dzt);
         if (db != null)
             Cuda.dnn(cudnnConvolutionBackwardBias(be.dnn(), Cuda.ONE, yDesc, dz, Cuda.beta(db), bDesc(), be.ptr(db.t())),
@@ -336,7 +348,7 @@ final class CudaConv implements ConvPlan {
         if (xInDesc != xDesc) Cuda.destroy(xInDesc);
         Cuda.destroy(xDesc);
         Cuda.destroy(wDesc);
-        cudnnDestroyConvolutionDescriptor(conv);
+        if (convMade) cudnnDestroyConvolutionDescriptor(conv);
         if (relu != null) cudnnDestroyActivationDescriptor(relu);
     }
 }

@@ -52,7 +52,7 @@ final class CudaDense implements DensePlan {
         if (d.act() == Activation.RELU) {
             relu = new cudnnActivationDescriptor();
             Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
-            Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "cudnnSetActivationDescriptor", what);
+            Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
         } else {
             relu = null;
         }
@@ -62,7 +62,7 @@ final class CudaDense implements DensePlan {
 
     /** y = relu?(x . w^T + b), overwritten. */
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         int n = d.n(), in = d.in(), out = d.out();
         Pointer y = be.ptr(yt);
         Cuda.blas(cublasSgemm(be.blas(), CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, Cuda.ONE, be.ptr(wt), in, be.ptr(xt), in, Cuda.ZERO, y, out),
@@ -75,7 +75,7 @@ final class CudaDense implements DensePlan {
 
     /** dx = dz . w, dw = dz^T . x, db = sum_n dz; each overwritten or accumulated by its Grad; nulls skipped. */
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         int n = d.n(), in = d.in(), out = d.out();
         Pointer dz = be.ptr(dzt);
         if (dx != null)

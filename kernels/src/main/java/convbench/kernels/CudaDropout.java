@@ -70,7 +70,7 @@ final class CudaDropout implements DropoutPlan {
 
     /** y = x * mask / keep, overwritten; the mask goes into reserve. */
     @Override public void forward(Tensor x, Tensor y, Tensor reserve, long seed) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (!seeded) reseed(seed);
         Cuda.dnn(cudnnDropoutForward(be.dnn(), dropout, desc, be.ptr(x), desc, be.ptr(y), be.ptr(reserve), reserveBytes),
                 "cudnnDropoutForward", what);
@@ -78,7 +78,7 @@ final class CudaDropout implements DropoutPlan {
 
     /** dx = dy * mask / keep, overwritten, or accumulated through a scratch buffer (cuDNN's dropout backward has no beta). */
     @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (!seeded) throw new IllegalStateException(what + ": backward before any forward");
         if (!dx.accumulate()) {
             Cuda.dnn(cudnnDropoutBackward(be.dnn(), dropout, desc, be.ptr(dy), desc, be.ptr(dx.t()), be.ptr(reserve), reserveBytes),

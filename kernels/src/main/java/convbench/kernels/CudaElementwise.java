@@ -42,7 +42,7 @@ final class CudaElementwise implements ElementwisePlan {
 
     /** y = a + b, overwritten; y may be a or b. */
     @Override public void add(Tensor a, Tensor b, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (y.storage() == a.storage() && a.storage() != b.storage())
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, desc, be.ptr(b), Cuda.ONE, desc, be.ptr(y)), "cudnnAddTensor", what);
         else if (y.storage() == b.storage() && a.storage() != b.storage())
@@ -56,7 +56,7 @@ final class CudaElementwise implements ElementwisePlan {
 
     /** dst = alpha src, or dst += alpha src when dst accumulates. */
     @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         if (src.storage() == dst.t().storage()) { // in place: dst = alpha dst or dst += alpha dst
             float f = dst.accumulate() ? 1f + alpha : alpha;
             if (f != 1f) Cuda.dnn(cudnnScaleTensor(be.dnn(), desc, be.ptr(src), Cuda.scalar(f)), "cudnnScaleTensor", what);

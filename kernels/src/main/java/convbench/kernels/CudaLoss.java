@@ -47,19 +47,19 @@ final class CudaLoss implements LossPlan {
 
     /** loss[0] = 0.5 sum x^2. */
     @Override public void l2(Tensor x, Tensor loss) {
-        be.enter();
+        Cuda.enter(be, closed, "the loss on " + shape);
         be.kernels().launch(l2(be.ptr(x), size, be.ptr(loss)));
     }
 
     /** dx = dloss x, or dx += dloss x. */
     @Override public void l2Backward(Tensor x, float dloss, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, "the loss on " + shape);
         be.kernels().launch(l2Backward(be.ptr(x), size, dloss, be.ptr(dx.t()), dx.accumulate()));
     }
 
     /** probs = softmax(logits) per row; loss[0] = -(1/N) sum_n sum_c labels log probs. */
     @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        be.enter();
+        Cuda.enter(be, closed, "the loss on " + shape);
         if (rows == 0) {
             be.memsetZero(be.ptr(loss), 4);
             return;
@@ -70,7 +70,7 @@ final class CudaLoss implements LossPlan {
 
     /** dlogits (=|+=) dloss (probs - labels) / N. */
     @Override public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits) {
-        be.enter();
+        Cuda.enter(be, closed, "the loss on " + shape);
         if (rows == 0) return;
         be.kernels().launch(softmaxCrossEntropyBackward(be.ptr(probs), be.ptr(labels), rows, size, dloss, be.ptr(dlogits.t()),
                 dlogits.accumulate()));

@@ -47,7 +47,7 @@ final class CudaLrn implements LrnPlan {
 
     /** y = lrn(x), overwritten. */
     @Override public void forward(Tensor x, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnLRNCrossChannelForward(be.dnn(), lrn, CUDNN_LRN_CROSS_CHANNEL_DIM1, Cuda.ONE, xDesc, be.ptr(x), Cuda.ZERO, xDesc, be.ptr(y)),
                 "cudnnLRNCrossChannelForward", what);
     }
@@ -57,7 +57,7 @@ final class CudaLrn implements LrnPlan {
      * - 2 alpha beta x[c] sum_{|c - c'| <= r} dy[c'] x[c'] s[c']^(-beta - 1); overwritten or accumulated (beta).
      */
     @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnLRNCrossChannelBackward(be.dnn(), lrn, CUDNN_LRN_CROSS_CHANNEL_DIM1, Cuda.ONE, xDesc, be.ptr(y), xDesc, be.ptr(dy),
                 xDesc, be.ptr(x), Cuda.beta(dx), xDesc, be.ptr(dx.t())), "cudnnLRNCrossChannelBackward", what);
     }

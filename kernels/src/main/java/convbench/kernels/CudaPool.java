@@ -134,7 +134,7 @@ final class CudaPool implements PoolPlan {
 
     /** y = pool(x), overwritten. */
     @Override public void forward(Tensor xt, Tensor yt) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer x = xIn(xt), y = be.ptr(yt);
         if (explicit && !max) {
             // tmp = sum(window) / (kh kw); y = tmp * r
@@ -152,7 +152,7 @@ final class CudaPool implements PoolPlan {
      * is overwritten and its interior cropped into dx with dx's beta).
      */
     @Override public void backward(Tensor xt, Tensor yt, Tensor dyt, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Pointer y = be.ptr(yt), dy = be.ptr(dyt);
         if (!explicit) {
             Cuda.dnn(cudnnPoolingBackward(be.dnn(), pool, Cuda.ONE, yDesc, y, yDesc, dy, xDesc, be.ptr(xt), Cuda.beta(dx), xDesc, be.ptr(dx.t())),

@@ -33,14 +33,14 @@ final class CudaSoftmax implements SoftmaxPlan {
 
     /** y[c] = exp(x[c] - max) / sum exp(x - max), overwritten. */
     @Override public void forward(Tensor x, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnSoftmaxForward(be.dnn(), CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, Cuda.ONE, desc, be.ptr(x), Cuda.ZERO, desc, be.ptr(y)),
                 "cudnnSoftmaxForward", what);
     }
 
     /** dx[c] = y[c] (dy[c] - sum_c' dy[c'] y[c']), overwritten or accumulated (beta). */
     @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnSoftmaxBackward(be.dnn(), CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, Cuda.ONE, desc, be.ptr(y), desc, be.ptr(dy),
                 Cuda.beta(dx), desc, be.ptr(dx.t())), "cudnnSoftmaxBackward", what);
     }

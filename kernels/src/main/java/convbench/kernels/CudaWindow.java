@@ -27,13 +27,13 @@ final class CudaWindow implements WindowPlan {
 
     /** y = window(x), overwritten (cells without a source set to 0). */
     @Override public void forward(Tensor x, Tensor y) {
-        be.enter();
+        Cuda.enter(be, closed, "window " + d);
         copy.forward(be, be.ptr(x), be.ptr(y), true);
     }
 
     /** dx[i sh - pt, j sw - pl] (=|+=) dy[i, j]; the rest of dx 0 when overwriting, untouched when accumulating. */
     @Override public void backward(Tensor dy, Grad dx) {
-        be.enter();
+        Cuda.enter(be, closed, "window " + d);
         copy.backward(be, be.ptr(dy), be.ptr(dx.t()), dx.accumulate());
     }
 

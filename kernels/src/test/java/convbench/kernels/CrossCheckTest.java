@@ -26,6 +26,16 @@ class CrossCheckTest {
         assertEquals(1, r.nonFinite());
         assertFalse(r.within(1));
         assertThrows(AssertionError.class, () -> CrossCheck.compare("len", new float[1], new float[2]));
+        // the same non-finite value on both sides agrees, and does not spoil the scale of the finite ones
+        CrossCheck.Result same = CrossCheck.compare("same", new float[] {Float.NaN, 4, Float.POSITIVE_INFINITY},
+                new float[] {Float.NaN, 4.004f, Float.POSITIVE_INFINITY});
+        assertEquals(0, same.nonFinite());
+        assertEquals(0.001, same.worst(), 1e-6);
+        assertEquals(1, same.at());
+        CrossCheck.Result other = CrossCheck.compare("other", new float[] {Float.NEGATIVE_INFINITY, 1}, new float[] {Float.POSITIVE_INFINITY, 1});
+        assertEquals(1, other.nonFinite());
+        assertEquals(0, other.at());
+        assertFalse(other.within(1));
     }
 
     @Test
