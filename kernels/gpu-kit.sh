@@ -38,15 +38,29 @@ for m in kernels bench; do
 done
 cat > "$kit/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# Runs the kernels tests on this machine: run.sh gpu (the GPU tier, default) or run.sh all (both tiers).
-# CONVBENCH_REQUIRE_GPU=1 (default here) fails instead of skipping when CUDA cannot be opened.
+# Runs the kernels tests on this machine: run.sh gpu (the GPU tier, default) or run.sh all (tier 1, then
+# the GPU tier). Each GPU test class runs in its own JVM, so a native crash loses only that class (it is
+# reported as CRASH, with the JVM's hs_err file under $OUT). CONVBENCH_REQUIRE_GPU=1 (default here)
+# fails instead of skipping when CUDA cannot be opened.
 set -uo pipefail
 kit="$(cd "$(dirname "$0")" && pwd)"
 cd "$kit/../.."   # the kernels module: some tier-1 tests read src/main/cuda
 export CONVBENCH_REQUIRE_GPU="${CONVBENCH_REQUIRE_GPU:-1}"
 cp="$kit/test-classes:$kit/classes:$(ls "$kit"/lib/*.jar | tr '\n' ':')"
-log="${OUT:-$kit}/gpu-tier.log"
-"$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -cp "$cp" convbench.kernels.GpuTier "${1:-gpu}" 2>&1 | tee "$log"
+out="${OUT:-$kit}"
+tier() { "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -XX:ErrorFile="$out/hs_err_pid%p.log" -cp "$cp" convbench.kernels.GpuTier "$@"; }
+{
+  status=0
+  if [ "${1:-gpu}" = all ]; then tier tier1 || status=1; fi
+  for c in $(cd "$kit/test-classes" && find . -name '*GpuTest.class' | sed 's|^[.]/||; s|[.]class$||; s|/|.|g' | sort); do
+    echo "== $c"
+    tier gpu "$c"
+    rc=$?
+    if [ $rc -ne 0 ]; then status=1; fi
+    if [ $rc -gt 128 ]; then echo "CRASH $c: the JVM died with signal $((rc - 128)) (see $out/hs_err_pid*.log)"; fi
+  done
+  exit $status
+} 2>&1 | tee "$out/gpu-tier.log"
 exit "${PIPESTATUS[0]}"
 RUN
 chmod +x "$kit/run.sh"
@@ -55,7 +69,7 @@ cat > "$kit/bench.sh" <<'RUN'
 # bench.jar's command line from the kit: bench.sh alexnet --device cuda ...
 kit="$(cd "$(dirname "$0")" && pwd)"
 cp="$kit/classes:$(ls "$kit"/lib/*.jar | grep -v -e junit -e opentest4j -e apiguardian | tr '\n' ':')"
-exec "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -cp "$cp" convbench.bench.Main "$@"
+exec "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m ${OUT:+-XX:ErrorFile="$OUT/hs_err_pid%p.log"} -cp "$cp" convbench.bench.Main "$@"
 RUN
 chmod +x "$kit/bench.sh"
 cat > "$kit/records.sh" <<'RUN'
@@ -85,7 +99,7 @@ cat > "$kit/session.sh" <<'RUN'
 #!/usr/bin/env bash
 # The whole GPU check of issue 5 in one device call, in order of value, each stage under its own time
 # limit and all of it under one deadline, everything written under $OUT as it goes (a call that runs
-# out of time still returns what is there): machine facts, a smoke run, the GPU tier, the batch-32
+# out of time still returns what is there): machine facts, a smoke run, the GPU tier (gpu-tests.log), the batch-32
 # FP32 / TF32 records. When the smoke run fails, the native path is diagnosed instead (the dynamic
 # linker's trace of the smoke run, with cuDNN's own log of errors) and the rest is skipped.
 # Usage, from the repository root: kernels/target/gpukit/session.sh [deadline-seconds=480] [record-steps=50]
@@ -122,7 +136,7 @@ if ! stage smoke 120 "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --step
   echo "the smoke run failed: the GPU tier and the records are skipped (see smoke.log and ld-debug.log.gz)" | tee -a "$log"
   exit 1
 fi
-stage gpu-tier 240 "$kit/run.sh" gpu
+stage gpu-tests 240 "$kit/run.sh" gpu
 stage records 600 env OUT="$out" "$kit/records.sh" "$steps"
 echo "session done: $(ls "$out" | tr '\n' ' ')" | tee -a "$log"
 RUN

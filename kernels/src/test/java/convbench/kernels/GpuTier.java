@@ -1,5 +1,6 @@
 package convbench.kernels;
 
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.engine.support.descriptor.ClassSource;
@@ -15,6 +16,8 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs this module's tests without Maven, for a machine that has a GPU but no build tools (see
@@ -22,17 +25,25 @@ import java.io.PrintWriter;
  * PASS, FAIL with the message, or SKIP with the reason. Exit status 1 on any failure, and, with
  * CONVBENCH_REQUIRE_GPU=1, when no GPU test ran.
  *
- * <p>args: "gpu" (default: the GPU tier only) or "all" (both tiers). The packages searched are
+ * <p>args: a mode, "gpu" (default: the GPU tier only), "tier1" (everything but the GPU tier) or "all",
+ * then optionally the test classes to run (fully qualified); without classes, the packages
  * convbench.kernels and, where the kit carries the bench module's tests, convbench.bench (whole nets
- * on CUDA against the CPU, and bench runs of every net).
+ * on CUDA against the CPU, and bench runs of every net). The kit's run.sh starts one JVM per GPU test
+ * class, so a native crash in one loses only that class.
  */
 public final class GpuTier {
     public static void main(String[] args) {
-        boolean all = args.length > 0 && args[0].equals("all");
-        // The kernels tests, and the whole-net and bench tests of the bench module when the kit carries them.
-        LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request()
-                .selectors(DiscoverySelectors.selectPackage("convbench.kernels"), DiscoverySelectors.selectPackage("convbench.bench"));
-        if (!all) b.filters(TagFilter.includeTags("gpu"));
+        String mode = args.length > 0 ? args[0] : "gpu";
+        if (!List.of("gpu", "tier1", "all").contains(mode)) {
+            System.err.println("GpuTier: the mode is gpu, tier1 or all, not " + mode);
+            System.exit(2);
+        }
+        List<? extends DiscoverySelector> selectors = args.length > 1
+                ? Arrays.stream(args, 1, args.length).map(DiscoverySelectors::selectClass).toList()
+                : List.of(DiscoverySelectors.selectPackage("convbench.kernels"), DiscoverySelectors.selectPackage("convbench.bench"));
+        LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request().selectors(selectors);
+        if (mode.equals("gpu")) b.filters(TagFilter.includeTags("gpu"));
+        if (mode.equals("tier1")) b.filters(TagFilter.excludeTags("gpu"));
         LauncherDiscoveryRequest request = b.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
@@ -62,7 +73,7 @@ public final class GpuTier {
         boolean requireGpu = GpuSupport.required();
         long failed = s.getTotalFailureCount();
         boolean none = s.getTestsSucceededCount() == 0;
-        if (failed > 0 || (requireGpu && none)) {
+        if (failed > 0 || (requireGpu && none && !mode.equals("tier1"))) {
             out.println(failed > 0 ? failed + " test(s) failed" : "no test passed, and a GPU was required");
             System.exit(1);
         }
