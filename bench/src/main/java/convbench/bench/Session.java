@@ -151,6 +151,7 @@ final class Session implements AutoCloseable {
     /** Writes the finished report: text (the transcript), json or csv, to --output or stdout. */
     void finish(Config c, List<Result> all) {
         String doc;
+        env.putAll(backend.environment()); // what the backend noted while running (a fallback it took)
         switch (o.format) {
             case "json": doc = JsonReport.render(c, env, Harness.timerOverheadMs(backend, 100), all); break;
             case "csv": doc = CsvReport.render(c, env, all); break;

@@ -70,7 +70,7 @@ final class Cuda {
         throw new CudaException(call + " for " + what + " failed: " + text, status);
     }
 
-    /** cuDNN's "not supported" statuses: 3000-3999 in cuDNN 9 (NOT_SUPPORTED and its sub-codes), 9 in cuDNN 8. */
+    /** cuDNN's "not supported" statuses: 3000-3999 in cuDNN 9 (NOT_SUPPORTED and its sub-codes), 9 in cuDNN 8 (for messages). */
     static boolean notSupported(int status) {
         return (status >= 3000 && status < 4000) || status == 9;
     }

@@ -252,6 +252,18 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * A fallback the backend took (a fused call cuDNN refused, ...): printed on stderr the first time for
+     * each key, and kept in the environment, so a run's report shows it.
+     */
+    void warnOnce(String key, String message) {
+        synchronized (environment) {
+            if (environment.containsKey("fallback: " + key)) return;
+            environment.put("fallback: " + key, message);
+        }
+        System.err.println("convbench: " + message);
+    }
+
     /** The device pointer of a tensor of this backend. */
     Pointer ptr(Tensor t) {
         if (!(t.storage() instanceof CudaStorage s) || t.backend() != this)
@@ -330,7 +342,11 @@ public final class CudaBackend implements Backend {
 
     @Override public String name() { return "cuda:" + index; }
 
-    @Override public Map<String, String> environment() { return new LinkedHashMap<>(environment); }
+    @Override public Map<String, String> environment() {
+        synchronized (environment) {
+            return new LinkedHashMap<>(environment);
+        }
+    }
 
     @Override public Tensor alloc(Shape shape) {
         enter();

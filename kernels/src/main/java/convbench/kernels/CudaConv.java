@@ -285,8 +285,12 @@ final class CudaConv implements ConvPlan {
             int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo,
                     be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
             if (status == 0) return;
-            if (!Cuda.notSupported(status)) Cuda.dnn(status, "cudnnConvolutionBiasActivationForward", what);
-            fused = false; // cuDNN does not support this combination here: fall back for good
+            // cuDNN refuses this combination here: fall back for good, and say so once (a refusal other than
+            // "not supported" points at a misuse that the unfused calls may then report)
+            fused = false;
+            be.warnOnce("fused conv", "cudnnConvolutionBiasActivationForward refused " + what + " ("
+                    + jcuda.jcudnn.JCudnn.cudnnGetErrorString(status) + "): convolution, bias and relu run as separate calls"
+                    + (Cuda.notSupported(status) ? "" : "; this status is not \"not supported\", so report it"));
         }
         Cuda.dnn(cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo, be.workspace(), be.workspaceSize(),
                 Cuda.ZERO, yDesc, y), "cudnnConvolutionForward", what);
