@@ -61,7 +61,8 @@ import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
  * math type CUDNN_FMA_MATH for strict FP32 or CUDNN_DEFAULT_MATH for TF32, kept for every call: JCudnn
  * 11.7 does not report the perf results' mathType for forward and backward data, so the descriptor's
  * math type is never taken from them); one algorithm per direction from cuDNN's heuristics
- * (cudnnGetConvolution*Algorithm_v7, the first that succeeds and whose workspace can be allocated) or,
+ * (cudnnGetConvolution*Algorithm_v7, the first that succeeds and whose workspace can be allocated, the next
+ * one if the first call refuses it as not supported: {@link Choice}) or,
  * with convAlgo "find", from cudnnFindConvolution*AlgorithmEx run once on scratch buffers; the shared
  * workspace grown to the largest of the three.
  *
@@ -84,7 +85,7 @@ final class CudaConv implements ConvPlan {
     private final cudnnFilterDescriptor wDesc;
     private final cudnnConvolutionDescriptor conv = new cudnnConvolutionDescriptor();
     private final cudnnActivationDescriptor relu;
-    private final int fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
+    private final Choice fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
     private final StridedCopy pad; // x -> interior of xPad (null when cuDNN's symmetric pads suffice)
     private final DeviceAllocator.Block xPad, dxPad;
     private boolean fused, closed, convMade;
@@ -143,7 +144,7 @@ final class CudaConv implements ConvPlan {
             } finally {
                 if (scratch != null) scratch.close();
             }
-            fused = d.bias() && relu != null && fwdAlgo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+            fused = d.bias() && relu != null;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -153,7 +154,12 @@ final class CudaConv implements ConvPlan {
     @Override public ConvDesc desc() { return d; }
 
     /** The algorithms chosen (forward, backward data, backward filter) and whether bias + relu are fused. */
-    String algorithms() { return "fwd " + fwdAlgo + ", bwd data " + bwdDataAlgo + ", bwd filter " + bwdFilterAlgo + (fused ? ", fused bias+relu" : ""); }
+    String algorithms() {
+        return "fwd " + fwdAlgo.algo() + ", bwd data " + bwdDataAlgo.algo() + ", bwd filter " + bwdFilterAlgo.algo() + (fusedNow() ? ", fused bias+relu" : "");
+    }
+
+    /** Bias and relu fused into the convolution: only with IMPLICIT_PRECOMP_GEMM, the algorithm cuDNN documents for it. */
+    private boolean fusedNow() { return fused && fwdAlgo.algo() == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM; }
 
     // ---- algorithm choice, once ----
 
@@ -190,25 +196,80 @@ final class CudaConv implements ConvPlan {
     }
 
     /** An algorithm cuDNN offers and the workspace it needs with this plan's descriptors. */
-    private record Candidate(int algo, long workspace) {}
+    record Candidate(int algo, long workspace) {}
 
-    /** Candidates in cuDNN's order (fastest first); the first whose workspace can be reserved wins. */
-    private int pick(List<Candidate> candidates, String direction) {
-        DeviceMemoryException last = null;
-        for (Candidate c : candidates) {
+    /**
+     * One direction's algorithm: cuDNN's candidates in its order (fastest first), the one in use, and
+     * whether it has run. The first whose workspace can be reserved is used. cuDNN's heuristics can offer
+     * an algorithm that the execution then refuses as not supported (seen with cuDNN 8 and strict math
+     * types), so until the algorithm in use has run once, a "not supported" from the call moves to the next
+     * candidate and the call is repeated (nothing ran, so nothing was written); after that, or on any other
+     * status, the error stands.
+     */
+    static final class Choice {
+        final String direction;
+        private final List<Candidate> candidates;
+        private final java.util.function.LongPredicate reserve;
+        private final List<String> refused = new ArrayList<>();
+        private int at = -1;
+        private boolean ran;
+
+        /** reserve: true when a workspace of that many bytes is available (grows the backend's). */
+        Choice(String direction, List<Candidate> candidates, java.util.function.LongPredicate reserve) {
+            this.direction = direction;
+            this.candidates = List.copyOf(candidates);
+            this.reserve = reserve;
+            if (!advance()) throw new IllegalStateException("no " + direction + " algorithm");
+        }
+
+        int algo() { return candidates.get(at).algo(); }
+
+        /** The next candidate whose workspace can be reserved; false when none is left. */
+        private boolean advance() {
+            while (++at < candidates.size()) if (reserve.test(candidates.get(at).workspace())) return true;
+            at = candidates.size() - 1;
+            return false;
+        }
+
+        /** After a call with algo(): true when it should be repeated with the next candidate (now algo()). */
+        boolean retry(int status) {
+            if (status == 0) {
+                ran = true;
+                return false;
+            }
+            if (ran || !Cuda.notSupported(status)) return false;
+            refused.add(Integer.toString(algo()));
+            return advance();
+        }
+
+        /** The algorithms the execution refused before this one ran, for messages ("" when none). */
+        String refused() { return refused.isEmpty() ? "" : " (cuDNN refused algorithm " + String.join(", ", refused) + " when run)"; }
+    }
+
+    /** Candidates in cuDNN's order (fastest first); the first whose workspace can be reserved is used. */
+    private Choice pick(List<Candidate> candidates, String direction) {
+        DeviceMemoryException[] last = {null};
+        java.util.function.LongPredicate reserve = bytes -> {
             try {
-                be.reserveWorkspace(c.workspace());
-                return c.algo();
+                be.reserveWorkspace(bytes);
+                return true;
             } catch (DeviceMemoryException e) {
-                last = e;
+                last[0] = e;
+                return false;
+            }
+        };
+        if (!candidates.isEmpty()) {
+            try {
+                return new Choice(direction, candidates, reserve);
+            } catch (IllegalStateException e) {
+                throw last[0]; // no candidate's workspace fits
             }
         }
-        if (last != null) throw last;
         throw new CudaException("cuDNN offers no " + direction + " algorithm for " + what
                 + (be.tf32() ? "" : " in strict FP32") + ": try --precision tf32 or other shapes", 0);
     }
 
-    private int chooseForward(Scratch s) {
+    private Choice chooseForward(Scratch s) {
         List<Candidate> out = new ArrayList<>();
         int[] count = {0}, returned = {0};
         Cuda.dnn(cudnnGetConvolutionForwardAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionForwardAlgorithmMaxCount", what);
@@ -230,7 +291,7 @@ final class CudaConv implements ConvPlan {
         return pick(out, "forward");
     }
 
-    private int chooseBackwardData(Scratch s) {
+    private Choice chooseBackwardData(Scratch s) {
         List<Candidate> out = new ArrayList<>();
         int[] count = {0}, returned = {0};
         Cuda.dnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardDataAlgorithmMaxCount", what);
@@ -251,7 +312,7 @@ final class CudaConv implements ConvPlan {
         return pick(out, "backward data");
     }
 
-    private int chooseBackwardFilter(Scratch s) {
+    private Choice chooseBackwardFilter(Scratch s) {
         List<Candidate> out = new ArrayList<>();
         int[] count = {0}, returned = {0};
         Cuda.dnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount", what);
@@ -281,8 +342,8 @@ final class CudaConv implements ConvPlan {
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
         Cuda.enter(be, closed, what);
         Pointer x = xIn(xt), w = be.ptr(wt), y = be.ptr(yt);
-        if (fused) {
-            int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo,
+        if (fusedNow()) {
+            int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo.algo(),
                     be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
             if (status == 0) return;
             // cuDNN refuses this combination here: fall back for good, and say so once (a refusal other than
@@ -292,8 +353,12 @@ final class CudaConv implements ConvPlan {
                     + jcuda.jcudnn.JCudnn.cudnnGetErrorString(status) + "): convolution, bias and relu run as separate calls"
                     + (Cuda.notSupported(status) ? "" : "; this status is not \"not supported\", so report it"));
         }
-        Cuda.dnn(cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo, be.workspace(), be.workspaceSize(),
-                Cuda.ZERO, yDesc, y), "cudnnConvolutionForward", what);
+        int status;
+        do {
+            status = cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo.algo(), be.workspace(), be.workspaceSize(),
+                    Cuda.ZERO, yDesc, y);
+        } while (fwdAlgo.retry(status));
+        Cuda.dnn(status, "cudnnConvolutionForward", what + " with algorithm " + fwdAlgo.algo() + fwdAlgo.refused());
         if (bt != null) // y = 1 * b (broadcast over N, H, W) + 1 * y
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, bDesc, be.ptr(bt), Cuda.ONE, yDesc, y), "cudnnAddTensor", what + " bias");
         if (relu != null) // in place
@@ -322,18 +387,26 @@ final class CudaConv implements ConvPlan {
         if (db != null)
             Cuda.dnn(cudnnConvolutionBackwardBias(be.dnn(), Cuda.ONE, yDesc, dz, Cuda.beta(db), bDesc(), be.ptr(db.t())),
                     "cudnnConvolutionBackwardBias", what);
-        if (dw != null)
-            Cuda.dnn(cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, xIn(xt), yDesc, dz, conv, bwdFilterAlgo,
-                    be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, be.ptr(dw.t())), "cudnnConvolutionBackwardFilter", what);
+        if (dw != null) {
+            Pointer x = xIn(xt);
+            int status;
+            do {
+                status = cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, x, yDesc, dz, conv, bwdFilterAlgo.algo(),
+                        be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, be.ptr(dw.t()));
+            } while (bwdFilterAlgo.retry(status));
+            Cuda.dnn(status, "cudnnConvolutionBackwardFilter", what + " with algorithm " + bwdFilterAlgo.algo() + bwdFilterAlgo.refused());
+        }
         if (dx != null) {
-            if (pad == null) {
-                Cuda.dnn(cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo,
-                        be.workspace(), be.workspaceSize(), Cuda.beta(dx), xDesc, be.ptr(dx.t())), "cudnnConvolutionBackwardData", what);
-            } else {
-                Cuda.dnn(cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo,
-                        be.workspace(), be.workspaceSize(), Cuda.ZERO, xInDesc, dxPad.ptr()), "cudnnConvolutionBackwardData", what);
-                pad.backward(be, dxPad.ptr(), be.ptr(dx.t()), dx.accumulate()); // dx (=|+=) interior of dxPad
-            }
+            // with explicit padding: the padded-size gradient is overwritten, then its interior cropped into dx
+            Pointer out = pad == null ? be.ptr(dx.t()) : dxPad.ptr();
+            Pointer beta = pad == null ? Cuda.beta(dx) : Cuda.ZERO;
+            int status;
+            do {
+                status = cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo.algo(),
+                        be.workspace(), be.workspaceSize(), beta, xInDesc, out);
+            } while (bwdDataAlgo.retry(status));
+            Cuda.dnn(status, "cudnnConvolutionBackwardData", what + " with algorithm " + bwdDataAlgo.algo() + bwdDataAlgo.refused());
+            if (pad != null) pad.backward(be, dxPad.ptr(), be.ptr(dx.t()), dx.accumulate()); // dx (=|+=) interior of dxPad
         }
     }
 

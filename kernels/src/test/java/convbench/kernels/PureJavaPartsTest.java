@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -123,6 +124,39 @@ class PureJavaPartsTest {
         assertEquals("8.4.1", CudaBackend.cudnnVersion(8401));
         assertEquals("13.1.0", CudaBackend.cublasVersion(130100));
         assertEquals("12.6.4", CudaBackend.cublasVersion(120604));
+    }
+
+    /**
+     * A conv plan's algorithm choice: the first candidate whose workspace fits; until it has run once, a
+     * "not supported" from the call moves on to the next candidate; after that, or on other statuses, no retry.
+     */
+    @Test
+    void convAlgorithmChoiceMovesOnOnlyWhileNothingHasRun() {
+        List<CudaConv.Candidate> offered = List.of(new CudaConv.Candidate(7, 1L << 40), new CudaConv.Candidate(1, 100),
+                new CudaConv.Candidate(0, 0), new CudaConv.Candidate(2, 50));
+        java.util.function.LongPredicate fits = bytes -> bytes < (1L << 30);
+        int notSupported9 = 3000, notSupported8 = 9, badParam9 = 2000, executionFailed9 = 5000;
+
+        CudaConv.Choice c = new CudaConv.Choice("forward", offered, fits);
+        assertEquals(1, c.algo(), "the first candidate whose workspace fits");
+        assertTrue(c.retry(notSupported9));
+        assertEquals(0, c.algo());
+        assertTrue(c.retry(notSupported8));
+        assertEquals(2, c.algo());
+        assertTrue(c.refused().contains("1, 0"), c.refused());
+        assertFalse(c.retry(0), "it ran");
+        assertFalse(c.retry(notSupported9), "once it has run, a refusal is an error");
+        assertEquals(2, c.algo());
+
+        CudaConv.Choice d = new CudaConv.Choice("backward data", offered, fits);
+        assertFalse(d.retry(badParam9), "only 'not supported' moves on: nothing else is retried");
+        assertFalse(d.retry(executionFailed9), "an execution failure may have written part of the output");
+        assertEquals(1, d.algo());
+
+        CudaConv.Choice e = new CudaConv.Choice("backward filter", offered.subList(0, 2), fits);
+        assertFalse(e.retry(notSupported9), "no candidate left");
+        assertEquals(1, e.algo());
+        assertThrows(IllegalStateException.class, () -> new CudaConv.Choice("forward", offered.subList(0, 1), fits), "none fits");
     }
 
     /** With nvcc at build time the jar records which CUDA built the kernels (named when a driver is too old for them). */
