@@ -43,7 +43,7 @@ final class JsonReport {
         return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(root) + "\n";
     }
 
-    private static JsonObject result(Result r) {
+    static JsonObject result(Result r) {
         JsonObject o = new JsonObject();
         o.addProperty("net", r.net());
         o.addProperty("mode", r.mode().id);
@@ -70,6 +70,7 @@ final class JsonReport {
         st.addProperty("images_per_s", r.imagesPerS());
         st.addProperty("gflops", r.gflops());
         if (!Double.isNaN(r.peakPercent())) st.addProperty("peak_percent", r.peakPercent());
+        if (r.aboveDevicePeak()) st.addProperty("timing_above_device_peak", true); // impossible: the timing is broken
         o.add("stats", st);
         JsonObject mem = new JsonObject();
         mem.addProperty("peak_in_use_bytes", r.m().memory().peakInUse());

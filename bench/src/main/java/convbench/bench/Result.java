@@ -22,4 +22,13 @@ record Result(String net, Mode mode, int batch, int imageSize, long params, long
     }
 
     Stats stats() { return m.stats(); }
+
+    /**
+     * The fastest step ran above the device's peak arithmetic rate: impossible, so the timing is broken
+     * (work not waited for: a missing synchronisation, an event on the wrong stream). False where the
+     * peak is not known.
+     */
+    boolean aboveDevicePeak() {
+        return !Double.isNaN(peakPercent) && stats().minMs() > 0 && peakPercent * stats().meanMs() / stats().minMs() > 100;
+    }
 }

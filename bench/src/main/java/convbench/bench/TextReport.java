@@ -58,6 +58,9 @@ final class TextReport {
         b.append(f("  %s %s: %.1f images/s, %.1f GFLOP/s achieved%s, peak memory %s%n", r.net(), r.mode().id,
                 r.imagesPerS(), r.gflops(), Double.isNaN(r.peakPercent()) ? "" : f(" (%.1f%% of the device's peak)", r.peakPercent()),
                 memory(r.m().memory(), r.m().processPeakRssBytes())));
+        if (r.aboveDevicePeak())
+            b.append(f("  WARNING: %s %s's fastest step (%.3f ms) is above the device's peak rate, which cannot be: "
+                    + "the timing is broken (work not waited for), so do not use these numbers%n", r.net(), r.mode().id, s.minMs()));
         return b.toString();
     }
 
