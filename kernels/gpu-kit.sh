@@ -138,6 +138,12 @@ if ! stage smoke 120 "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --step
 fi
 stage gpu-tests 240 "$kit/run.sh" gpu
 stage records 600 env OUT="$out" "$kit/records.sh" "$steps"
+# the Markdown summary for bench/results/ (bench/compare/gpu_records.py, from the working tree), where Python is
+py="$(command -v python3 || ls /opt/*/.venv/bin/python3 2>/dev/null | head -1)"
+if [ -n "$py" ] && [ -f "$kit/../../../bench/compare/gpu_records.py" ]; then
+  stage summary 30 "$py" "$kit/../../../bench/compare/gpu_records.py" "$out/records"
+  cp "$out/summary.log" "$out/records.md" 2>/dev/null
+fi
 echo "session done: $(ls "$out" | tr '\n' ' ')" | tee -a "$log"
 RUN
 chmod +x "$kit/session.sh"
