@@ -12,7 +12,7 @@ cd "$root"
 command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || { echo "gpu-kit: nvcc is needed here, so the kit carries the own kernels" >&2; exit 1; }
 mvn -q -pl bench -am package -DskipTests
 mvn -q -pl bench dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$kit/lib"
-rm -rf "$kit/runtime"
+rm -rf "$kit/runtime" "$kit/out" "$kit"/*.log "$kit"/hs_err_pid*.log
 jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output "$kit/runtime"
 rm -f "$kit"/lib/convbench-*.jar
