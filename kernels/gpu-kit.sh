@@ -100,7 +100,8 @@ cat > "$kit/session.sh" <<'RUN'
 # The whole GPU check of issue 5 in one device call, in order of value, each stage under its own time
 # limit and all of it under one deadline, everything written under $OUT as it goes (a call that runs
 # out of time still returns what is there): machine facts, a smoke run, the GPU tier (gpu-tests.log), the batch-32
-# FP32 / TF32 records. When the smoke run fails, the native path is diagnosed instead (the dynamic
+# FP32 / TF32 records, their Markdown summary, and with time left compute-sanitizer's memcheck of a small
+# run. When the smoke run fails, the native path is diagnosed instead (the dynamic
 # linker's trace of the smoke run, with cuDNN's own log of errors) and the rest is skipped.
 # Usage, from the repository root: kernels/target/gpukit/session.sh [deadline-seconds=480] [record-steps=50]
 set -uo pipefail
@@ -143,6 +144,12 @@ py="$(command -v python3 || ls /opt/*/.venv/bin/python3 2>/dev/null | head -1)"
 if [ -n "$py" ] && [ -f "$kit/../../../bench/compare/gpu_records.py" ]; then
   stage summary 30 "$py" "$kit/../../../bench/compare/gpu_records.py" "$out/records"
   cp "$out/summary.log" "$out/records.md" 2>/dev/null
+fi
+# with time left: compute-sanitizer's memcheck over one small step of each mode (out-of-bounds and misaligned
+# accesses in cuDNN / cuBLAS calls with our descriptors, and in the own kernels)
+if command -v compute-sanitizer >/dev/null && [ $(( deadline - $(date +%s) )) -ge 100 ]; then
+  stage memcheck 150 compute-sanitizer --tool memcheck --target-processes all --print-limit 20 --error-exitcode 3 \
+    "$kit/bench.sh" alexnet-conv --device cuda --batch 2 --steps 1 --warmup 0 --mode all
 fi
 echo "session done: $(ls "$out" | tr '\n' ' ')" | tee -a "$log"
 RUN

@@ -200,9 +200,9 @@ final class CudaConv implements ConvPlan {
 
     /**
      * One direction's algorithm: cuDNN's candidates in its order (fastest first), the one in use, and
-     * whether it has run. The first whose workspace can be reserved is used. cuDNN's heuristics can offer
-     * an algorithm that the execution then refuses as not supported (seen with cuDNN 8 and strict math
-     * types), so until the algorithm in use has run once, a "not supported" from the call moves to the next
+     * whether it has run. The first whose workspace can be reserved is used. The heuristics report what an
+     * algorithm supports without running it, and the call can still refuse it as not supported for these
+     * descriptors and math type, so until the algorithm in use has run once, a "not supported" from the call moves to the next
      * candidate and the call is repeated (nothing ran, so nothing was written); after that, or on any other
      * status, the error stands.
      */
