@@ -53,13 +53,21 @@ class KernelsOnHostTest {
         exe = dir.resolve("kernels_on_host");
         List<String> cmd = List.of("g++", "-std=c++20", "-O1", "-pthread", "-Wall", "-Werror", "-I" + test, "-I" + main,
                 test.resolve("kernels_on_host.cpp").toString(), "-o", exe.toString());
-        Process p;
+        String version;
         try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Process v = new ProcessBuilder("g++", "-dumpversion").redirectErrorStream(true).start();
+            version = new String(v.getInputStream().readAllBytes()).trim();
+            v.waitFor(30, TimeUnit.SECONDS);
         } catch (IOException e) {
             noCompiler = "g++ is not installed (" + e.getMessage() + "), so the CUDA C kernels cannot be run on the host";
             return;
         }
+        int major = version.matches("\\d+.*") ? Integer.parseInt(version.replaceAll("^(\\d+).*", "$1")) : 0;
+        if (major < 11) {
+            noCompiler = "g++ " + version + " is older than 11, which the emulation's C++20 <barrier> needs";
+            return;
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "g++ did not finish in 2 minutes");
         assertEquals(0, p.exitValue(), "g++ " + String.join(" ", cmd) + ":\n" + log);
