@@ -5,19 +5,24 @@ import convbench.engine.Grad;
 import convbench.engine.Shape;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
+import jcuda.jcudnn.cudnnActivationDescriptor;
 import jcuda.jcudnn.cudnnFilterDescriptor;
 import jcuda.jcudnn.cudnnTensorDescriptor;
 import jcuda.runtime.JCuda;
 
+import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnCreateFilterDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnCreateTensorDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyFilterDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyTensorDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnGetErrorString;
+import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetFilter4dDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptorEx;
+import static jcuda.jcudnn.cudnnActivationMode.CUDNN_ACTIVATION_RELU;
 import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
+import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
 import static jcuda.jcudnn.cudnnTensorFormat.CUDNN_TENSOR_NCHW;
 import static jcuda.jcublas.cublasStatus.CUBLAS_STATUS_ALLOC_FAILED;
 import static jcuda.runtime.cudaError.cudaErrorMemoryAllocation;
@@ -154,6 +159,14 @@ final class Cuda {
         dnn(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k, c, h, w),
                 "cudnnSetFilter4dDescriptor", "(" + k + ", " + c + ", " + h + ", " + w + ")");
         return f;
+    }
+
+    /** A plain relu's activation descriptor (coef {@link #RELU_CEILING}, NaN not propagated). */
+    static cudnnActivationDescriptor relu(String what) {
+        cudnnActivationDescriptor a = new cudnnActivationDescriptor();
+        dnn(cudnnCreateActivationDescriptor(a), "cudnnCreateActivationDescriptor", what);
+        dnn(cudnnSetActivationDescriptor(a, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, RELU_CEILING), "cudnnSetActivationDescriptor", what);
+        return a;
     }
 
     static void destroy(cudnnTensorDescriptor... ds) {

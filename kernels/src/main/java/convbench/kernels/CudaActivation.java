@@ -12,11 +12,7 @@ import jcuda.jcudnn.cudnnTensorDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnActivationBackward;
 import static jcuda.jcudnn.JCudnn.cudnnActivationForward;
 import static jcuda.jcudnn.JCudnn.cudnnAddTensor;
-import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyActivationDescriptor;
-import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
-import static jcuda.jcudnn.cudnnActivationMode.CUDNN_ACTIVATION_RELU;
-import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
 
 /**
  * Relu (and identity) with cuDNN. Forward may run in place (y == x); backward computes relu' from the
@@ -38,9 +34,7 @@ final class CudaActivation implements ActivationPlan {
         this.what = kind.name().toLowerCase(java.util.Locale.ROOT) + " " + shape;
         desc = Cuda.tensor(shape);
         if (kind == Activation.RELU) {
-            act = new cudnnActivationDescriptor();
-            Cuda.dnn(cudnnCreateActivationDescriptor(act), "cudnnCreateActivationDescriptor", what);
-            Cuda.dnn(cudnnSetActivationDescriptor(act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
+            act = Cuda.relu(what);
         } else {
             act = null;
         }

@@ -26,7 +26,6 @@ import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardData;
 import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardFilter;
 import static jcuda.jcudnn.JCudnn.cudnnConvolutionBiasActivationForward;
 import static jcuda.jcudnn.JCudnn.cudnnConvolutionForward;
-import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnCreateConvolutionDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyConvolutionDescriptor;
@@ -43,16 +42,13 @@ import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize
 import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount;
 import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7;
 import static jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardWorkspaceSize;
-import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetConvolution2dDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetConvolutionMathType;
-import static jcuda.jcudnn.cudnnActivationMode.CUDNN_ACTIVATION_RELU;
 import static jcuda.jcudnn.cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
 import static jcuda.jcudnn.cudnnConvolutionMode.CUDNN_CROSS_CORRELATION;
 import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
 import static jcuda.jcudnn.cudnnMathType.CUDNN_DEFAULT_MATH;
 import static jcuda.jcudnn.cudnnMathType.CUDNN_FMA_MATH;
-import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
 
 /**
  * Convolution with cuDNN: forward, backward data, backward filter, backward bias.
@@ -129,9 +125,7 @@ final class CudaConv implements ConvPlan {
             }
 
             if (d.act() == Activation.RELU) {
-                relu = new cudnnActivationDescriptor();
-                Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
-                Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
+                relu = Cuda.relu(what);
             } else {
                 relu = null;
             }
@@ -353,12 +347,8 @@ final class CudaConv implements ConvPlan {
                     + jcuda.jcudnn.JCudnn.cudnnGetErrorString(status) + "): convolution, bias and relu run as separate calls"
                     + (Cuda.notSupported(status) ? "" : "; this status is not \"not supported\", so report it"));
         }
-        int status;
-        do {
-            status = cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo.algo(), be.workspace(), be.workspaceSize(),
-                    Cuda.ZERO, yDesc, y);
-        } while (fwdAlgo.retry(status));
-        Cuda.dnn(status, "cudnnConvolutionForward", what + " with algorithm " + fwdAlgo.algo() + fwdAlgo.refused());
+        run(fwdAlgo, "cudnnConvolutionForward", algo -> cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, algo,
+                be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y));
         if (bt != null) // y = 1 * b (broadcast over N, H, W) + 1 * y
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, bDesc, be.ptr(bt), Cuda.ONE, yDesc, y), "cudnnAddTensor", what + " bias");
         if (relu != null) // in place
@@ -388,26 +378,28 @@ final class CudaConv implements ConvPlan {
             Cuda.dnn(cudnnConvolutionBackwardBias(be.dnn(), Cuda.ONE, yDesc, dz, Cuda.beta(db), bDesc(), be.ptr(db.t())),
                     "cudnnConvolutionBackwardBias", what);
         if (dw != null) {
-            Pointer x = xIn(xt);
-            int status;
-            do {
-                status = cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, x, yDesc, dz, conv, bwdFilterAlgo.algo(),
-                        be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, be.ptr(dw.t()));
-            } while (bwdFilterAlgo.retry(status));
-            Cuda.dnn(status, "cudnnConvolutionBackwardFilter", what + " with algorithm " + bwdFilterAlgo.algo() + bwdFilterAlgo.refused());
+            Pointer x = xIn(xt), dwPtr = be.ptr(dw.t());
+            run(bwdFilterAlgo, "cudnnConvolutionBackwardFilter", algo -> cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, x, yDesc,
+                    dz, conv, algo, be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, dwPtr));
         }
         if (dx != null) {
             // with explicit padding: the padded-size gradient is overwritten, then its interior cropped into dx
             Pointer out = pad == null ? be.ptr(dx.t()) : dxPad.ptr();
             Pointer beta = pad == null ? Cuda.beta(dx) : Cuda.ZERO;
-            int status;
-            do {
-                status = cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, be.ptr(wt), yDesc, dz, conv, bwdDataAlgo.algo(),
-                        be.workspace(), be.workspaceSize(), beta, xInDesc, out);
-            } while (bwdDataAlgo.retry(status));
-            Cuda.dnn(status, "cudnnConvolutionBackwardData", what + " with algorithm " + bwdDataAlgo.algo() + bwdDataAlgo.refused());
+            Pointer w = be.ptr(wt);
+            run(bwdDataAlgo, "cudnnConvolutionBackwardData", algo -> cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, w, yDesc, dz,
+                    conv, algo, be.workspace(), be.workspaceSize(), beta, xInDesc, out));
             if (pad != null) pad.backward(be, dxPad.ptr(), be.ptr(dx.t()), dx.accumulate()); // dx (=|+=) interior of dxPad
         }
+    }
+
+    /** One cuDNN call with the direction's algorithm, repeated with the next candidate while the choice says so. */
+    private void run(Choice choice, String call, java.util.function.IntUnaryOperator withAlgo) {
+        int status;
+        do {
+            status = withAlgo.applyAsInt(choice.algo());
+        } while (choice.retry(status));
+        Cuda.dnn(status, call, what + " with algorithm " + choice.algo() + choice.refused());
     }
 
     private cudnnTensorDescriptor bDesc() {

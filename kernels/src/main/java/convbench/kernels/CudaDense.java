@@ -15,11 +15,7 @@ import static jcuda.jcublas.cublasOperation.CUBLAS_OP_T;
 import static jcuda.jcudnn.JCudnn.cudnnActivationForward;
 import static jcuda.jcudnn.JCudnn.cudnnAddTensor;
 import static jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardBias;
-import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnDestroyActivationDescriptor;
-import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
-import static jcuda.jcudnn.cudnnActivationMode.CUDNN_ACTIVATION_RELU;
-import static jcuda.jcudnn.cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN;
 
 /**
  * A fully connected layer: three cuBLAS SGEMMs, bias and relu with cuDNN.
@@ -50,9 +46,7 @@ final class CudaDense implements DensePlan {
         yDesc = Cuda.tensor(d.n(), d.out(), 1, 1);
         bDesc = Cuda.tensor(1, d.out(), 1, 1);
         if (d.act() == Activation.RELU) {
-            relu = new cudnnActivationDescriptor();
-            Cuda.dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", what);
-            Cuda.dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, Cuda.RELU_CEILING), "cudnnSetActivationDescriptor", what);
+            relu = Cuda.relu(what);
         } else {
             relu = null;
         }
