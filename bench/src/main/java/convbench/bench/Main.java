@@ -23,10 +23,10 @@ import java.util.Set;
         description = {"Times the classic CNNs of the seed documents, forward and forward-backward per batch.",
                 "Run: bench <net> [options] (see bench run --help). Nets: alexnet, alexnet-conv, vgg16, inception3, resnet50, resnet101, resnet152, resnet200."},
         subcommands = {RunCommand.class, ListCommand.class, SummaryCommand.class, CompareCommand.class,
-                SweepCommand.class, DumpCommand.class, GradcheckCommand.class})
+                SweepCommand.class, DumpCommand.class, GradcheckCommand.class, VerifyCommand.class, TraceCommand.class})
 public final class Main implements Runnable {
     static final String VERSION = "0.1.0";
-    private static final Set<String> COMMANDS = Set.of("run", "list", "summary", "compare", "sweep", "dump", "gradcheck", "help");
+    private static final Set<String> COMMANDS = Set.of("run", "list", "summary", "compare", "sweep", "dump", "gradcheck", "verify", "trace", "help");
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override public String[] getVersion() { return new String[] {"convbench " + VERSION}; }

@@ -21,8 +21,11 @@ import convbench.engine.plan.SoftmaxPlan;
 import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
 
+import convbench.engine.init.Init;
+
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * Where tensors live and kernels run. A backend owns memory (tensors come from its caching
@@ -56,6 +59,30 @@ public interface Backend extends AutoCloseable {
     void upload(Tensor t, float[] src);
 
     void download(Tensor t, float[] dst);
+
+    /** Uploads doubles: rounded to float on a float32 backend, exact on the reference backend. */
+    default void uploadDoubles(Tensor t, double[] src) {
+        float[] f = new float[src.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) src[i];
+        upload(t, f);
+    }
+
+    /** Downloads as doubles: widened from float on a float32 backend, exact on the reference backend. */
+    default void downloadDoubles(Tensor t, double[] dst) {
+        float[] f = new float[dst.length];
+        download(t, f);
+        for (int i = 0; i < f.length; i++) dst[i] = f[i];
+    }
+
+    /**
+     * Fills a new parameter from its initialiser. Values are drawn in float on the host, so every
+     * backend (the reference included, which widens them once) starts a net from the same numbers.
+     */
+    default void initialize(Tensor t, Init init, SplittableRandom rng) {
+        float[] v = new float[t.shape().intSize()];
+        init.fill(v, t.shape(), rng);
+        t.set(v);
+    }
 
     void fill(Tensor t, float value);
 

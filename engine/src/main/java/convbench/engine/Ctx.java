@@ -110,7 +110,10 @@ public final class Ctx implements AutoCloseable {
             for (Tensor y : ys) y.requiresGrad = true;
             tape.record(layer, backward, ys);
         }
-        if (listener != null) listener.afterForward(layer, ys[0]);
+        if (listener != null) {
+            listener.afterForward(layer, ys[0]);
+            listener.forwarded(layer, inputs, ys);
+        }
         if (recorder != null) recorder.ended(inputs);
         if (replayer != null) replayer.ended();
     }

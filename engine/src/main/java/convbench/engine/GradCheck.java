@@ -6,36 +6,68 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * The shared gradient checker (Caffe's GradientChecker idea): every op's backward is compared
- * with central differences of its forward. The op tests use {@link #check}; `bench.jar gradcheck`
- * uses {@link #measure} to print a table.
+ * The shared gradient checker (Caffe's GradientChecker idea): an op's, or a whole net's, backward
+ * is compared with central differences of its forward. It runs on a float64 backend (the reference
+ * backend), where a small step leaves both the truncation error (O(h^2)) and the rounding error
+ * (about eps * |L| / h) far below the tolerance, so an error of 0.1 % in one backward term fails.
+ * The op tests use {@link #check}; {@code bench gradcheck} uses {@link #measure} to print a table.
  *
- * <p>The scalar checked is L = sum(y * r) for a fixed random r (so every output matters), summed in
- * double. For each checked element of each input or parameter, L is evaluated at v + h and v - h:
- * numeric = (L+ - L-) / 2h, compared with the analytic gradient as
- * |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
+ * <p>The scalar checked is L = sum(y * r) for a fixed random r in [-1, 1) (so every output matters).
+ * For each sampled element v of each input or parameter, numeric = (L(v + h) - L(v - h)) / 2h with
+ * h = step * max(1, |v|), compared with backprop's value a as
+ * |a - numeric| <= atol + rtol * max(|a|, |numeric|), where atol = 1000 * eps * sum|y * r| / h bounds the
+ * rounding error of the difference itself (elements whose gradient is smaller than that, such as a
+ * bias followed by a batch norm in training mode, whose gradient is 0, are compared to that bound).
  *
- * <p>Kinks (relu at 0, a max pool's tie): where the one-sided slopes (L+ - L0) / h and (L0 - L-) / h
- * disagree by more than max(atol, kinkTol * (|slope+| + |slope-|)), the function is not differentiable
- * within h of the point and the element is skipped (the band around the kink). An element that still
- * disagrees is evaluated again with step h/4: a smooth function's central difference moves by O(h^2),
- * so a difference that moves by more than the tolerance is straddling kinks too (deep nets cross many
- * relus at once) and is skipped as undecidable; one that stays put and disagrees is a failure. A test fails if more than a fifth (or one, for tiny tensors) are skipped.
+ * <p>Kinks (relu at 0, a max pool's tie) are where the derivative does not exist. An element that
+ * disagrees is looked at again before it is called a mismatch: if its one-sided slopes
+ * (L(v + h) - L(v)) / h and (L(v) - L(v - h)) / h differ by more than the disagreement itself, or its
+ * central difference moves when the step halves (a smooth function's moves by O(h^2)), a kink lies
+ * within the step and the element is skipped; else it is a mismatch. With a step of 1e-6 skips are
+ * rare; a check fails when more than {@link #maxSkippedShare} of a tensor's elements are skipped.
  */
 public final class GradCheck {
+    /** Default relative step. */
+    public static final double STEP = 1e-6;
+    /** Default relative tolerance. */
+    public static final double RTOL = 1e-6;
+    /**
+     * The rounding error of a central difference, in units of eps * sum|y * r| / h: L is a sum of many
+     * float64 products, each computed through the whole net, so its error is a few hundred eps of that sum.
+     */
+    public static final double ROUNDING = 1000;
+
     private final Backend backend;
-    private double h = 1e-2, rtol = 2e-2, atol = 2e-3, kinkTol = 0.05;
+    private double h = STEP, rtol = RTOL;
     private int maxPerTensor = 60;
+    private double maxSkippedShare = 0.05;
     private boolean training = true;
     private long seed = 7;
 
-    public GradCheck(Backend backend) { this.backend = backend; }
+    /** @param backend a float64 backend: the reference backend */
+    public GradCheck(Backend backend) {
+        try (Tensor probe = backend.alloc(Shape.of(1))) {
+            if (probe.dtype() != DType.F64)
+                throw new IllegalArgumentException("the gradient check needs float64 tensors, and " + backend.name()
+                        + " holds " + probe.dtype() + ": give it the reference backend");
+        }
+        this.backend = backend;
+    }
 
     public GradCheck step(double h) { this.h = h; return this; }
 
-    public GradCheck tolerance(double rtol, double atol) { this.rtol = rtol; this.atol = atol; return this; }
+    public double step() { return h; }
+
+    public GradCheck tolerance(double rtol) { this.rtol = rtol; return this; }
+
+    public double tolerance() { return rtol; }
 
     public GradCheck samples(int n) { this.maxPerTensor = n; return this; }
+
+    /** The share of a tensor's checked elements that may be skipped as kinks before the check fails. */
+    public GradCheck maxSkipped(double share) { this.maxSkippedShare = share; return this; }
+
+    public double maxSkippedShare() { return maxSkippedShare; }
 
     public GradCheck training(boolean t) { this.training = t; return this; }
 
@@ -46,12 +78,21 @@ public final class GradCheck {
 
     public static Leaf param(Param p) { return new Leaf(p.name(), p.value(), p); }
 
-    /** Result per leaf: elements compared, skipped near kinks, the worst error ratio. */
-    public record Result(String leaf, int compared, int skipped, double worst) {}
+    /** Result per leaf: elements compared, skipped near kinks, the worst error as a share of what is allowed. */
+    public record Result(String leaf, int compared, int skipped, double worst) {
+        /** The most elements of count that may be skipped at the given share (at least one). */
+        public static int skipLimit(int count, double share) { return Math.max(1, (int) Math.floor(count * share)); }
+    }
 
-    /** One compared element: analytic and numeric gradient, or skipped because a kink lies within h. */
+    /** One checked element: backprop's and the numeric gradient, the error allowed, or skipped near a kink. */
     public record Sample(String leaf, int index, double analytic, double numeric, boolean nearKink, double allowed) {
         public double error() { return Math.abs(analytic - numeric); }
+
+        /** |a - n| / max(|a|, |n|), 0 when both are 0. */
+        public double relativeError() {
+            double scale = Math.max(Math.abs(analytic), Math.abs(numeric));
+            return scale == 0 ? 0 : error() / scale;
+        }
 
         public boolean ok() { return nearKink || error() <= allowed; }
     }
@@ -63,53 +104,64 @@ public final class GradCheck {
      */
     public List<Result> check(Function<Ctx, Tensor> fn, Leaf... leaves) {
         List<Sample> samples = measure(fn, leaves);
+        List<Result> results = summarise(samples, leaves);
+        StringBuilder failures = new StringBuilder();
+        for (Sample s : samples)
+            if (!s.ok() && failures.length() < 2000)
+                failures.append(String.format("  %s[%d]: backprop %.10g, numeric %.10g, error %.3g > allowed %.3g%n",
+                        s.leaf(), s.index(), s.analytic(), s.numeric(), s.error(), s.allowed()));
+        if (failures.length() > 0) throw new AssertionError("gradients disagree with central differences:\n" + failures);
+        for (Result r : results) {
+            int count = r.compared() + r.skipped();
+            if (r.skipped() > Result.skipLimit(count, maxSkippedShare))
+                throw new AssertionError(r.leaf() + ": " + r.skipped() + " of " + count + " elements lie near a kink; choose other inputs");
+        }
+        return results;
+    }
+
+    /** Per leaf, in the leaves' order: compared, skipped and the worst error / allowed. */
+    public static List<Result> summarise(List<Sample> samples, Leaf... leaves) {
         List<Result> results = new ArrayList<>();
         for (Leaf l : leaves) {
             int compared = 0, skipped = 0;
             double worst = 0;
-            StringBuilder failures = new StringBuilder();
             for (Sample s : samples) {
                 if (!s.leaf().equals(l.name())) continue;
                 if (s.nearKink()) {
                     skipped++;
-                    continue;
+                } else {
+                    compared++;
+                    worst = Math.max(worst, s.error() / s.allowed());
                 }
-                compared++;
-                worst = Math.max(worst, s.error() / s.allowed());
-                if (!s.ok() && failures.length() < 2000)
-                    failures.append(String.format("  %s[%d]: analytic %.6g, numeric %.6g%n", l.name(), s.index(), s.analytic(), s.numeric()));
             }
-            if (failures.length() > 0)
-                throw new AssertionError("gradient of " + l.name() + " disagrees with central differences:\n" + failures);
-            int count = compared + skipped;
-            if (skipped > Math.max(1, count / 5))
-                throw new AssertionError(l.name() + ": " + skipped + " of " + count + " elements lie near a kink; choose other inputs");
             results.add(new Result(l.name(), compared, skipped, worst));
         }
         return results;
     }
 
-    /** Analytic and numeric gradients of up to the sample count of elements of each leaf. */
+    private double[] r;
+    private double absSum;
+
+    /** Backprop's and numeric gradients of up to the sample count of elements of each leaf. */
     public List<Sample> measure(Function<Ctx, Tensor> fn, Leaf... leaves) {
         // The projection r, fixed for the whole check.
         try (Ctx ctx = new Ctx(backend, training, false, seed)) {
             Shape ys = fn.apply(ctx).shape();
-            float[] r = new float[ys.intSize()];
+            r = new double[ys.intSize()];
             SplittableRandom rng = new SplittableRandom(99);
-            for (int i = 0; i < r.length; i++) r[i] = (float) (rng.nextDouble() * 2 - 1);
-            rProj = r;
+            for (int i = 0; i < r.length; i++) r[i] = rng.nextDouble() * 2 - 1;
         }
 
-        // Analytic gradients.
-        List<float[]> analytic = new ArrayList<>();
+        // Backprop's gradients.
+        List<double[]> analytic = new ArrayList<>();
         try (Ctx ctx = new Ctx(backend, training, true, seed)) {
             Tensor y = fn.apply(ctx);
-            Tensor loss = new Projection("projection", rProj).forward(ctx, y);
+            Tensor loss = new Projection("projection", r).forward(ctx, y);
             ctx.tape().backward(loss);
             for (Leaf l : leaves) {
                 Tensor g = l.param != null ? l.param.grad() : ctx.tape().grad(l.t);
                 if (g == null) throw new AssertionError("no gradient reached " + l.name);
-                analytic.add(g.toFloats());
+                analytic.add(g.toDoubles());
             }
         }
 
@@ -117,33 +169,23 @@ public final class GradCheck {
         List<Sample> samples = new ArrayList<>();
         for (int li = 0; li < leaves.length; li++) {
             Leaf l = leaves[li];
-            float[] v = l.t.toFloats();
-            float[] a = analytic.get(li);
+            double[] v = l.t.toDoubles();
+            double[] a = analytic.get(li);
             int n = v.length;
             int count = Math.min(n, maxPerTensor);
             SplittableRandom pick = new SplittableRandom(li * 7919L + 1);
             for (int s = 0; s < count; s++) {
                 int i = count == n ? s : pick.nextInt(n);
-                float orig = v[i];
-                v[i] = (float) (orig + h);
-                l.t.set(v);
-                double lp = eval(fn);
-                v[i] = (float) (orig - h);
-                l.t.set(v);
-                double lm = eval(fn);
-                v[i] = orig;
-                l.t.set(v);
-                double hp = (float) (orig + h) - orig, hm = orig - (float) (orig - h); // the steps actually taken
-                double slopeP = (lp - l0) / hp, slopeM = (l0 - lm) / hm;
-                boolean kink = Math.abs(slopeP - slopeM) > Math.max(atol, kinkTol * (Math.abs(slopeP) + Math.abs(slopeM)));
-                double numeric = (lp - lm) / (hp + hm);
-                double allowed = atol + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
-                if (!kink && Math.abs(a[i] - numeric) > allowed) {
-                    // Before calling it a mismatch: a smooth function's central difference barely moves when
-                    // the step shrinks (its error is O(h^2)); one that moves by more than the tolerance is
-                    // straddling kinks (a deep net crosses many relus at once), and cannot decide either way.
-                    double quarter = centralDifference(fn, l, v, i, h / 4);
-                    if (Math.abs(quarter - numeric) > allowed) kink = true;
+                double step = h * Math.max(1, Math.abs(v[i]));
+                double lp = evalAt(fn, l, v, i, v[i] + step), lm = evalAt(fn, l, v, i, v[i] - step);
+                double numeric = (lp - lm) / (2 * step);
+                double allowed = ROUNDING * Math.ulp(1.0) * absSum / step + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
+                boolean kink = false;
+                double error = Math.abs(a[i] - numeric);
+                if (error > allowed) {
+                    double slopeP = (lp - l0) / step, slopeM = (l0 - lm) / step;
+                    double half = (evalAt(fn, l, v, i, v[i] + step / 2) - evalAt(fn, l, v, i, v[i] - step / 2)) / step;
+                    kink = Math.abs(slopeP - slopeM) > error || Math.abs(half - numeric) > allowed;
                 }
                 samples.add(new Sample(l.name, i, a[i], numeric, kink, allowed));
             }
@@ -151,38 +193,35 @@ public final class GradCheck {
         return samples;
     }
 
-    private float[] rProj;
-
-    /** (L(v + step) - L(v - step)) / (2 step) for element i of leaf l, whose values are v (restored after). */
-    private double centralDifference(Function<Ctx, Tensor> fn, Leaf l, float[] v, int i, double step) {
-        float orig = v[i];
-        v[i] = (float) (orig + step);
+    /** L with element i of leaf l (whose values are v) set to value; v and the tensor are restored after. */
+    private double evalAt(Function<Ctx, Tensor> fn, Leaf l, double[] v, int i, double value) {
+        double orig = v[i];
+        v[i] = value;
         l.t.set(v);
-        double lp = eval(fn);
-        double hp = v[i] - orig;
-        v[i] = (float) (orig - step);
-        l.t.set(v);
-        double lm = eval(fn);
-        double hm = orig - v[i];
+        double loss = eval(fn);
         v[i] = orig;
         l.t.set(v);
-        return (lp - lm) / (hp + hm);
+        return loss;
     }
 
     private double eval(Function<Ctx, Tensor> fn) {
         try (Ctx ctx = new Ctx(backend, training, false, seed)) {
-            float[] y = fn.apply(ctx).toFloats();
-            double s = 0;
-            for (int i = 0; i < y.length; i++) s += (double) y[i] * rProj[i];
+            double[] y = fn.apply(ctx).toDoubles();
+            double s = 0, abs = 0;
+            for (int i = 0; i < y.length; i++) {
+                s += y[i] * r[i];
+                abs += Math.abs(y[i] * r[i]);
+            }
+            absSum = abs;
             return s;
         }
     }
 
-    /** L = sum(y * r), computed on the host; backward dx = dL * r. */
+    /** L = sum(y * r); backward dy = dL * r. */
     private static final class Projection extends Layer {
-        private final float[] r;
+        private final double[] r;
 
-        Projection(String name, float[] r) {
+        Projection(String name, double[] r) {
             super(name);
             this.r = r;
         }
@@ -191,14 +230,14 @@ public final class GradCheck {
 
         Tensor forward(Ctx ctx, Tensor y) {
             ctx.begin(this);
-            float[] v = y.toFloats();
+            double[] v = y.toDoubles();
             double s = 0;
-            for (int i = 0; i < v.length; i++) s += (double) v[i] * r[i];
-            Tensor loss = ctx.alloc(Shape.of(1)).set(new float[] {(float) s});
+            for (int i = 0; i < v.length; i++) s += v[i] * r[i];
+            Tensor loss = ctx.alloc(Shape.of(1)).set(new double[] {s});
             return ctx.end(this, loss, () -> {
                 Grad dy = ctx.tape().gradFor(y);
                 if (dy == null) return;
-                try (Tensor rt = y.backend().of(y.shape(), r)) {
+                try (Tensor rt = y.backend().alloc(y.shape()).set(r)) {
                     y.backend().elementwise(y.shape()).scaleInto(1f, rt, dy);
                 }
             }, y);

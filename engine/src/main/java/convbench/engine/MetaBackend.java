@@ -22,7 +22,10 @@ import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
 
 import java.util.LinkedHashMap;
+import convbench.engine.init.Init;
+
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.Map;
 
 /**
@@ -60,6 +63,8 @@ public final class MetaBackend implements Backend {
     @Override public synchronized void resetPeakMemory() { peak = inUse; }
 
     @Override public void upload(Tensor t, float[] src) {}
+
+    @Override public void initialize(Tensor t, Init init, SplittableRandom rng) {}
 
     @Override public void download(Tensor t, float[] dst) {}
 

@@ -1,6 +1,5 @@
 package convbench.engine;
 
-import convbench.engine.cpu.CpuBackend;
 import convbench.engine.init.Init;
 
 import java.util.ArrayDeque;
@@ -101,13 +100,7 @@ public final class Model implements AutoCloseable {
         if (params.containsKey(fullName)) throw new IllegalStateException("two parameters named " + fullName);
         Tensor t = backend.alloc(shape);
         SplittableRandom rng = new SplittableRandom(seed ^ mix(fullName.hashCode()));
-        if (backend instanceof CpuBackend) {
-            init.fill(CpuBackend.data(t), shape, rng); // in place: no host copy of every parameter (vgg16: 553 MB)
-        } else if (!(backend instanceof MetaBackend)) {
-            float[] v = new float[shape.intSize()];
-            init.fill(v, shape, rng);
-            t.set(v);
-        }
+        backend.initialize(t, init, rng);
         Param p = new Param(fullName, t, trainable);
         params.put(fullName, p);
         return p;

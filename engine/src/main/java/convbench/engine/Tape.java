@@ -25,6 +25,17 @@ public final class Tape implements AutoCloseable {
     private final Map<Tensor, Param> paramsByValue = new IdentityHashMap<>();
     private LayerListener listener;
     private boolean done;
+    private List<Write> writes; // the gradients the op being walked writes (when a listener wants them)
+
+    /**
+     * One gradient an op's backward wrote: of which tensor (a parameter's name, or the layer whose
+     * output it is, or "input"), into which buffer, and how: "overwrite" (the first contribution,
+     * cuDNN beta 0), "accumulate" (a second reader's contribution, beta 1), or "alias" (dx is dy
+     * itself, no copy: flatten, the first input of an add).
+     */
+    public record Write(String of, Tensor grad, String how) {}
+
+    private final Map<Tensor, Layer> producers = new IdentityHashMap<>();
 
     void setListener(LayerListener l) { this.listener = l; }
 
@@ -32,6 +43,7 @@ public final class Tape implements AutoCloseable {
         if (done) throw new IllegalStateException("tape already walked backward");
         for (Param p : layer.params()) if (p.trainable()) paramsByValue.put(p.value(), p);
         entries.add(new Entry(layer, outputs, backward));
+        for (Tensor y : outputs) producers.put(y, layer);
     }
 
     public int size() { return entries.size(); }
@@ -53,9 +65,16 @@ public final class Tape implements AutoCloseable {
             boolean any = false;
             for (Tensor y : e.outputs) any |= grads.containsKey(y) || seeds.contains(y);
             if (any) {
-                if (listener != null) listener.beforeBackward(e.layer);
+                if (listener != null) {
+                    listener.beforeBackward(e.layer);
+                    writes = new ArrayList<>();
+                }
                 e.backward.run();
-                if (listener != null) listener.afterBackward(e.layer);
+                if (listener != null) {
+                    listener.afterBackward(e.layer);
+                    listener.gradientsWritten(e.layer, writes);
+                    writes = null;
+                }
             }
             for (Tensor y : e.outputs) {
                 Tensor g = grads.remove(y);
@@ -85,12 +104,25 @@ public final class Tape implements AutoCloseable {
     public Grad gradFor(Tensor x) {
         if (!x.requiresGrad) return null;
         Param p = paramsByValue.get(x);
-        if (p != null) return new Grad(p.grad(), !touchedParams.add(x));
-        Tensor g = grads.get(x);
-        if (g != null) return new Grad(g, true);
-        g = x.backend().alloc(x.shape());
-        grads.put(x, g);
-        return new Grad(g, false);
+        Grad out;
+        if (p != null) {
+            out = new Grad(p.grad(), !touchedParams.add(x));
+        } else if (grads.containsKey(x)) {
+            out = new Grad(grads.get(x), true);
+        } else {
+            Tensor g = x.backend().alloc(x.shape());
+            grads.put(x, g);
+            out = new Grad(g, false);
+        }
+        note(x, out.t(), out.accumulate() ? "accumulate" : "overwrite");
+        return out;
+    }
+
+    private void note(Tensor x, Tensor g, String how) {
+        if (writes == null) return;
+        Param p = paramsByValue.get(x);
+        Layer producer = producers.get(x);
+        writes.add(new Write(p != null ? p.name() : producer != null ? producer.name() : "input", g, how));
     }
 
     /**
@@ -100,7 +132,9 @@ public final class Tape implements AutoCloseable {
      */
     public boolean aliasGrad(Tensor x, Tensor dy) {
         if (!x.requiresGrad || paramsByValue.containsKey(x) || grads.containsKey(x)) return false;
-        grads.put(x, dy.view(x.shape()));
+        Tensor g = dy.view(x.shape());
+        grads.put(x, g);
+        note(x, g, "alias");
         return true;
     }
 
@@ -108,5 +142,6 @@ public final class Tape implements AutoCloseable {
         for (Tensor g : grads.values()) g.close();
         grads.clear();
         entries.clear();
+        producers.clear();
     }
 }

@@ -72,6 +72,21 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
+    /** Copies the values to the host in double (exact on the reference backend, widened elsewhere). */
+    public double[] toDoubles() {
+        double[] out = new double[shape.intSize()];
+        backend().downloadDoubles(this, out);
+        return out;
+    }
+
+    /** Copies host doubles into this tensor (exact on the reference backend, rounded to float elsewhere). */
+    public Tensor set(double[] values) {
+        if (values.length != shape.size())
+            throw new IllegalArgumentException(values.length + " values do not fill a tensor of shape " + shape);
+        backend().uploadDoubles(this, values);
+        return this;
+    }
+
     @Override public void close() {
         if (closed) return;
         closed = true;

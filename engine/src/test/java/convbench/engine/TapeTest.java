@@ -1,6 +1,6 @@
 package convbench.engine;
 
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.reference.ReferenceBackend;
 import convbench.engine.init.Init;
 import convbench.engine.ops.Add;
 import convbench.engine.ops.BatchNorm;
@@ -22,9 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TapeTest {
-    static CpuBackend be;
+    static ReferenceBackend be;
 
-    @BeforeAll static void up() { be = new CpuBackend(2); }
+    @BeforeAll static void up() { be = new ReferenceBackend(); }
 
     @AfterAll static void down() { be.close(); }
 

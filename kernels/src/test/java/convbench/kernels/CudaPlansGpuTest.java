@@ -4,7 +4,7 @@ import convbench.engine.Backend;
 import convbench.engine.Grad;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.reference.ReferenceBackend;
 import convbench.engine.plan.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The GPU tier: every plan on CUDA against the CPU backend, on fresh random inputs, forward and
+ * The GPU tier: every plan on CUDA against the reference backend (float64, each op's own loops), on fresh random inputs, forward and
  * backward, overwriting and accumulating (cuDNN beta 0 and 1). Strict FP32 must agree to a
  * max-norm relative error of 1e-4. Outputs that a plan overwrites start as NaN on both sides, so an
  * element left unwritten, or a beta-0 output that cuDNN reads, shows up as a failure.
@@ -49,13 +49,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class CudaPlansGpuTest {
     static final double FP32 = 1e-4;
-    static CpuBackend cpu;
+    static ReferenceBackend ref;
     static CudaBackend gpu;
     static long seed = 1;
 
     @BeforeAll static void open() {
         gpu = GpuSupport.open("fp32", "heuristic");
-        cpu = new CpuBackend(Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors())));
+        ref = new ReferenceBackend();
         if (gpu != null) System.out.println("GPU tier on " + gpu.environment());
     }
 
@@ -63,14 +63,14 @@ class CudaPlansGpuTest {
 
     @AfterAll static void close() {
         if (gpu != null) gpu.close();
-        if (cpu != null) cpu.close();
+        if (ref != null) ref.close();
     }
 
     /** One value set on both backends. */
     record T(Tensor c, Tensor g) implements AutoCloseable {
         static T random(Shape s) { return of(s, randn(s.intSize(), seed++)); }
 
-        static T of(Shape s, float[] v) { return new T(cpu.of(s, v), gpu.of(s, v)); }
+        static T of(Shape s, float[] v) { return new T(ref.of(s, v), gpu.of(s, v)); }
 
         /** An output both sides must overwrite: starts as NaN everywhere. */
         static T nan(Shape s) {
@@ -83,7 +83,7 @@ class CudaPlansGpuTest {
 
         Grad gg(boolean acc) { return new Grad(g, acc); }
 
-        float[] cpuValues() { return c.toFloats(); }
+        float[] refValues() { return c.toFloats(); }
 
         CrossCheck.Result check(String what, double tol) {
             return CrossCheck.compare(what, c.toFloats(), g.toFloats()).assertWithin(tol);
@@ -122,7 +122,7 @@ class CudaPlansGpuTest {
 
     static void checkConv(CudaBackend be, ConvDesc d, double tol) {
         Shape bs = Shape.of(d.filters());
-        try (ConvPlan pc = cpu.conv(d); ConvPlan pg = be.conv(d); T x = T.random(d.x()); T w = T.random(d.w());
+        try (ConvPlan pc = ref.conv(d); ConvPlan pg = be.conv(d); T x = T.random(d.x()); T w = T.random(d.w());
              T b = d.bias() ? T.random(bs) : null; T y = T.nan(d.y()); T dz = T.random(d.y())) {
             String what = d + " [" + ((CudaConv) pg).algorithms() + "]";
             pc.forward(x.c, w.c, b == null ? null : b.c, y.c);
@@ -159,7 +159,7 @@ class CudaPlansGpuTest {
 
     static void checkDense(CudaBackend be, DenseDesc d, double tol) {
         Shape bs = Shape.of(d.out());
-        try (DensePlan pc = cpu.dense(d); DensePlan pg = be.dense(d); T x = T.random(d.x()); T w = T.random(d.w());
+        try (DensePlan pc = ref.dense(d); DensePlan pg = be.dense(d); T x = T.random(d.x()); T w = T.random(d.w());
              T b = d.bias() ? T.random(bs) : null; T y = T.nan(d.y()); T dz = T.random(d.y())) {
             pc.forward(x.c, w.c, b == null ? null : b.c, y.c);
             pg.forward(x.g, w.g, b == null ? null : b.g, y.g);
@@ -192,7 +192,7 @@ class CudaPlansGpuTest {
             "AVG, 8, 8, 8, 8, 1, 1, 0, 0, 0, 0"})    // global average
     void pool(PoolDesc.Mode mode, int h, int w, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr) {
         PoolDesc d = new PoolDesc(Shape.nchw(3, 4, h, w), mode, kh, kw, sh, sw, pt, pb, pl, pr);
-        try (PoolPlan pc = cpu.pool(d); PoolPlan pg = gpu.pool(d); T x = T.random(d.x()); T y = T.nan(d.y()); T dy = T.random(d.y())) {
+        try (PoolPlan pc = ref.pool(d); PoolPlan pg = gpu.pool(d); T x = T.random(d.x()); T y = T.nan(d.y()); T dy = T.random(d.y())) {
             pc.forward(x.c, y.c);
             pg.forward(x.g, y.g);
             y.check("forward of " + d, FP32);
@@ -212,7 +212,7 @@ class CudaPlansGpuTest {
     @CsvSource({"2, 1.0, 0.1, 0.75", "4, 1.0, 0.000111111, 0.75", "5, 1.0, 0.00002, 0.75", "3, 2.0, 0.5, 0.5", "1, 1.0, 1.0, 1.0"})
     void lrn(int r, double bias, double alpha, double beta) {
         LrnDesc d = new LrnDesc(Shape.nchw(2, 16, 5, 6), r, bias, alpha, beta);
-        try (LrnPlan pc = cpu.lrn(d); LrnPlan pg = gpu.lrn(d); T x = T.random(d.x()); T y = T.nan(d.x()); T dy = T.random(d.x())) {
+        try (LrnPlan pc = ref.lrn(d); LrnPlan pg = gpu.lrn(d); T x = T.random(d.x()); T y = T.nan(d.x()); T dy = T.random(d.x())) {
             pc.forward(x.c, y.c);
             pg.forward(x.g, y.g);
             y.check("forward of " + d, FP32);
@@ -235,7 +235,7 @@ class CudaPlansGpuTest {
         BatchNormDesc d = new BatchNormDesc(xs, eps, scale);
         Shape ps = d.param();
         float[] var = convbench.engine.GradCheck.uniform(ps.intSize(), 0.5, 2.0, seed++);
-        try (BatchNormPlan pc = cpu.batchNorm(d); BatchNormPlan pg = gpu.batchNorm(d); T x = T.random(xs); T gamma = scale ? T.random(ps) : null;
+        try (BatchNormPlan pc = ref.batchNorm(d); BatchNormPlan pg = gpu.batchNorm(d); T x = T.random(xs); T gamma = scale ? T.random(ps) : null;
              T beta = T.random(ps); T y = T.nan(xs); T mm = T.random(ps); T mv = T.of(ps, var); T sm = T.nan(ps); T si = T.nan(ps);
              T dy = T.random(xs)) {
             pc.forwardTraining(x.c, gamma == null ? null : gamma.c, beta.c, y.c, mm.c, mv.c, 0.1, sm.c, si.c);
@@ -284,7 +284,7 @@ class CudaPlansGpuTest {
     @Test
     void relu() {
         for (Shape s : List.of(Shape.nchw(2, 3, 4, 5), Shape.of(4, 7))) {
-            try (ActivationPlan pc = cpu.activation(s, Activation.RELU); ActivationPlan pg = gpu.activation(s, Activation.RELU);
+            try (ActivationPlan pc = ref.activation(s, Activation.RELU); ActivationPlan pg = gpu.activation(s, Activation.RELU);
                  T x = T.random(s); T y = T.nan(s); T dy = T.random(s)) {
                 pc.forward(x.c, y.c);
                 pg.forward(x.g, y.g);
@@ -297,7 +297,7 @@ class CudaPlansGpuTest {
                     }
                 }
                 // in place: dx is dy
-                try (T d2 = T.of(s, dy.cpuValues())) {
+                try (T d2 = T.of(s, dy.refValues())) {
                     pc.backward(y.c, d2.c, d2.cg(false));
                     pg.backward(y.g, d2.g, d2.gg(false));
                     d2.check("relu backward in place " + s, 0);
@@ -307,7 +307,7 @@ class CudaPlansGpuTest {
                 pg.forward(x.g, x.g);
                 x.check("relu forward in place " + s, 0);
             }
-            try (ActivationPlan pc = cpu.activation(s, Activation.NONE); ActivationPlan pg = gpu.activation(s, Activation.NONE);
+            try (ActivationPlan pc = ref.activation(s, Activation.NONE); ActivationPlan pg = gpu.activation(s, Activation.NONE);
                  T x = T.random(s); T y = T.nan(s); T dx = T.random(s)) {
                 pc.forward(x.c, y.c);
                 pg.forward(x.g, y.g);
@@ -322,7 +322,7 @@ class CudaPlansGpuTest {
     @Test
     void softmax() {
         for (Shape s : List.of(Shape.of(4, 10), Shape.nchw(2, 5, 3, 3), Shape.of(3, 1000))) {
-            try (SoftmaxPlan pc = cpu.softmax(s); SoftmaxPlan pg = gpu.softmax(s); T x = T.random(s); T y = T.nan(s); T dy = T.random(s)) {
+            try (SoftmaxPlan pc = ref.softmax(s); SoftmaxPlan pg = gpu.softmax(s); T x = T.random(s); T y = T.nan(s); T dy = T.random(s)) {
                 pc.forward(x.c, y.c);
                 pg.forward(x.g, y.g);
                 y.check("softmax forward " + s, FP32);
@@ -340,7 +340,7 @@ class CudaPlansGpuTest {
     @Test
     void elementwise() {
         Shape s = Shape.nchw(3, 4, 5, 6);
-        try (ElementwisePlan pc = cpu.elementwise(s); ElementwisePlan pg = gpu.elementwise(s); T a = T.random(s); T b = T.random(s); T y = T.nan(s)) {
+        try (ElementwisePlan pc = ref.elementwise(s); ElementwisePlan pg = gpu.elementwise(s); T a = T.random(s); T b = T.random(s); T y = T.nan(s)) {
             pc.add(a.c, b.c, y.c);
             pg.add(a.g, b.g, y.g);
             y.check("add", FP32);
@@ -367,7 +367,7 @@ class CudaPlansGpuTest {
     @Test
     void concatAndSplit() {
         List<Shape> parts = List.of(Shape.nchw(2, 3, 4, 4), Shape.nchw(2, 5, 4, 4), Shape.nchw(2, 1, 4, 4));
-        try (ConcatPlan pc = cpu.concat(parts); ConcatPlan pg = gpu.concat(parts); T a = T.random(parts.get(0)); T b = T.random(parts.get(1));
+        try (ConcatPlan pc = ref.concat(parts); ConcatPlan pg = gpu.concat(parts); T a = T.random(parts.get(0)); T b = T.random(parts.get(1));
              T c = T.random(parts.get(2)); T y = T.nan(pc.y()); T dy = T.random(pc.y())) {
             assertEquals(pc.y(), pg.y());
             pc.concat(List.of(a.c, b.c, c.c), y.c);
@@ -389,7 +389,7 @@ class CudaPlansGpuTest {
             "6, 6, 1, 1, 2, -2, -1, 3", "56, 56, 2, 2, 0, 0, 0, 0", "10, 10, 1, 1, 3, 3, 3, 3"})
     void window(int h, int w, int sh, int sw, int pt, int pb, int pl, int pr) {
         WindowDesc d = new WindowDesc(Shape.nchw(2, 3, h, w), sh, sw, pt, pb, pl, pr);
-        try (WindowPlan pc = cpu.window(d); WindowPlan pg = gpu.window(d); T x = T.random(d.x()); T y = T.nan(d.y()); T dy = T.random(d.y())) {
+        try (WindowPlan pc = ref.window(d); WindowPlan pg = gpu.window(d); T x = T.random(d.x()); T y = T.nan(d.y()); T dy = T.random(d.y())) {
             pc.forward(x.c, y.c);
             pg.forward(x.g, y.g);
             y.check("window forward " + d, 0);
@@ -447,7 +447,7 @@ class CudaPlansGpuTest {
     @Test
     void losses() {
         Shape s = Shape.of(8, 10);
-        try (LossPlan pc = cpu.loss(s); LossPlan pg = gpu.loss(s); T x = T.random(s); T loss = T.nan(Shape.of(1))) {
+        try (LossPlan pc = ref.loss(s); LossPlan pg = gpu.loss(s); T x = T.random(s); T loss = T.nan(Shape.of(1))) {
             pc.l2(x.c, loss.c);
             pg.l2(x.g, loss.g);
             loss.check("l2 loss", 1e-6);
@@ -484,7 +484,7 @@ class CudaPlansGpuTest {
         }
         // a big l2 (many blocks' worth of elements in one reduction block)
         Shape big = Shape.nchw(32, 256, 6, 6);
-        try (LossPlan pc = cpu.loss(big); LossPlan pg = gpu.loss(big); T x = T.random(big); T loss = T.nan(Shape.of(1))) {
+        try (LossPlan pc = ref.loss(big); LossPlan pg = gpu.loss(big); T x = T.random(big); T loss = T.nan(Shape.of(1))) {
             pc.l2(x.c, loss.c);
             pg.l2(x.g, loss.g);
             loss.check("l2 loss of " + big, 1e-6);
@@ -494,7 +494,7 @@ class CudaPlansGpuTest {
     @Test
     void sgdMomentum() {
         Shape s = Shape.of(1000);
-        try (SgdPlan pc = cpu.sgd(s); SgdPlan pg = gpu.sgd(s); T w = T.random(s); T dw = T.random(s); T v = T.random(s)) {
+        try (SgdPlan pc = ref.sgd(s); SgdPlan pg = gpu.sgd(s); T w = T.random(s); T dw = T.random(s); T v = T.random(s)) {
             for (int step = 0; step < 3; step++) {
                 pc.update(w.c, dw.c, v.c, 0.01f, 0.9f);
                 pg.update(w.g, dw.g, v.g, 0.01f, 0.9f);
@@ -588,11 +588,11 @@ class CudaPlansGpuTest {
 
     @Test
     void wrongBackendTensorIsRefusedWithASentence() {
-        try (Tensor c = cpu.alloc(Shape.of(4)); Tensor g = gpu.alloc(Shape.of(4))) {
+        try (Tensor c = ref.alloc(Shape.of(4)); Tensor g = gpu.alloc(Shape.of(4))) {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> gpu.copy(c, g));
-            assertTrue(e.getMessage().contains("lives on cpu"), e.getMessage());
+            assertTrue(e.getMessage().contains("lives on ref"), e.getMessage());
         }
     }
 
-    static Backend cpu() { return cpu; }
+    static Backend ref() { return ref; }
 }

@@ -1,7 +1,7 @@
 package convbench.kernels;
 
 import convbench.engine.Shape;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.reference.ReferenceBackend;
 import convbench.engine.plan.Activation;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.DenseDesc;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The GPU tier with TF32 allowed (about 1e-2 against the CPU's FP32) and with measured algorithm
+ * The GPU tier with TF32 allowed (about 1e-2 against the float64 reference) and with measured algorithm
  * choice (cudnnFind...Ex, strict FP32 again, 1e-4).
  */
 @Tag("gpu")
@@ -22,7 +22,7 @@ class CudaPrecisionGpuTest {
     @BeforeAll static void open() {
         tf32 = GpuSupport.open("tf32", "heuristic");
         find = GpuSupport.open("fp32", "find");
-        CudaPlansGpuTest.cpu = new CpuBackend(Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors())));
+        CudaPlansGpuTest.ref = new ReferenceBackend();
     }
 
     @BeforeEach void needsTheGpu() {
@@ -33,8 +33,8 @@ class CudaPrecisionGpuTest {
     @AfterAll static void close() {
         if (tf32 != null) tf32.close();
         if (find != null) find.close();
-        if (CudaPlansGpuTest.cpu != null) CudaPlansGpuTest.cpu.close();
-        CudaPlansGpuTest.cpu = null;
+        if (CudaPlansGpuTest.ref != null) CudaPlansGpuTest.ref.close();
+        CudaPlansGpuTest.ref = null;
         CudaPlansGpuTest.gpu = null;
     }
 

@@ -1,5 +1,6 @@
 package convbench.engine.cpu;
 
+import convbench.engine.ops.Dropout;
 import convbench.engine.Grad;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
@@ -7,9 +8,12 @@ import convbench.engine.plan.DropoutPlan;
 
 import java.util.SplittableRandom;
 
-/** Dropout on the CPU: the reserve holds the mask values (0 or 1 / keep), drawn per chunk from the seed. */
+/**
+ * Dropout on the CPU: the reserve holds the mask values (0 or 1 / keep), drawn in parallel chunks
+ * exactly as {@link Dropout.Reference#mask} defines them, so a CPU and a reference run drop the same elements.
+ */
 final class CpuDropout implements DropoutPlan {
-    private static final int CHUNK = 1 << 14;
+    private static final int CHUNK = Dropout.Reference.CHUNK;
     private final CpuBackend be;
     private final Shape shape;
     private final double keep;

@@ -45,4 +45,19 @@ public final class Add extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /** The reference arithmetic of add and of the scaled copy every gradient join uses (float64 plain loops). */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y = a + b, overwriting y. */
+        public static void forward(double[] a, double[] b, double[] y, int size) {
+            for (int i = 0; i < size; i++) y[i] = a[i] + b[i];
+        }
+
+        /** dst += alpha * src: backward of add (alpha 1, once for each input) and of flatten. Accumulates. */
+        public static void scaleInto(double alpha, double[] src, double[] dst, int size) {
+            for (int i = 0; i < size; i++) dst[i] += alpha * src[i];
+        }
+    }
 }

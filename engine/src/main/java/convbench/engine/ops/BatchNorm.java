@@ -117,4 +117,109 @@ public final class BatchNorm extends Layer {
         plan = null;
         actPlan = null;
     }
+
+    /**
+     * The reference arithmetic of batch norm (float64 plain loops). x, y, dx (N, C, H, W); every other
+     * array has one value per channel (C); gamma null means no scale (gamma = 1). M = N * H * W values
+     * per channel; x[n,c,h,w] is at (n * C + c) * HW + h * W + w.
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /**
+         * Training: mean[c] = sum x / M, var[c] = sum (x - mean)^2 / M (biased), invStd = 1 / sqrt(var + eps),
+         * y = gamma * (x - mean) * invStd + beta; moving statistics m = (1 - f) m + f mean and
+         * v = (1 - f) v + f var * M / (M - 1) (the unbiased variance, as cuDNN and TF's fused kernel), f = 1 - decay.
+         * y, saveMean and saveInvStd are overwritten; movingMean and movingVar updated.
+         */
+        public static void forwardTraining(BatchNormDesc d, double[] x, double[] gamma, double[] beta, double[] y,
+                                           double[] movingMean, double[] movingVar, double f,
+                                           double[] saveMean, double[] saveInvStd) {
+            int n = d.x().n(), ch = d.x().c(), hw = d.x().h() * d.x().w();
+            double m = (double) n * hw;
+            for (int c = 0; c < ch; c++) {
+                double sum = 0;
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) sum += x[(img * ch + c) * hw + i];
+                double mean = sum / m, sq = 0;
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) sq += (x[(img * ch + c) * hw + i] - mean) * (x[(img * ch + c) * hw + i] - mean);
+                double var = sq / m, invStd = 1 / Math.sqrt(var + d.epsilon()), g = gamma == null ? 1 : gamma[c];
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) {
+                        int at = (img * ch + c) * hw + i;
+                        y[at] = g * (x[at] - mean) * invStd + beta[c];
+                    }
+                movingMean[c] = (1 - f) * movingMean[c] + f * mean;
+                movingVar[c] = (1 - f) * movingVar[c] + f * var * m / (m - 1);
+                saveMean[c] = mean;
+                saveInvStd[c] = invStd;
+            }
+        }
+
+        /** Inference: y = gamma * (x - movingMean) / sqrt(movingVar + eps) + beta, overwriting y. */
+        public static void forwardInference(BatchNormDesc d, double[] x, double[] gamma, double[] beta,
+                                            double[] movingMean, double[] movingVar, double[] y) {
+            int n = d.x().n(), ch = d.x().c(), hw = d.x().h() * d.x().w();
+            for (int c = 0; c < ch; c++) {
+                double invStd = 1 / Math.sqrt(movingVar[c] + d.epsilon()), g = gamma == null ? 1 : gamma[c];
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) {
+                        int at = (img * ch + c) * hw + i;
+                        y[at] = g * (x[at] - movingMean[c]) * invStd + beta[c];
+                    }
+            }
+        }
+
+        /**
+         * Training backward (the batch statistics depend on x), with xhat = (x - mean) * invStd:
+         * dbeta += sum dy, dgamma += sum dy * xhat,
+         * dx += gamma * invStd / M * (M * dy - sum dy - xhat * sum dy * xhat).
+         * Accumulates; any of dx, dgamma, dbeta may be null.
+         */
+        public static void backward(BatchNormDesc d, double[] x, double[] dy, double[] gamma,
+                                    double[] saveMean, double[] saveInvStd, double[] dx, double[] dgamma, double[] dbeta) {
+            int n = d.x().n(), ch = d.x().c(), hw = d.x().h() * d.x().w();
+            double m = (double) n * hw;
+            for (int c = 0; c < ch; c++) {
+                double sumDy = 0, sumDyXhat = 0;
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) {
+                        int at = (img * ch + c) * hw + i;
+                        sumDy += dy[at];
+                        sumDyXhat += dy[at] * (x[at] - saveMean[c]) * saveInvStd[c];
+                    }
+                if (dbeta != null) dbeta[c] += sumDy;
+                if (dgamma != null) dgamma[c] += sumDyXhat;
+                if (dx == null) continue;
+                double g = gamma == null ? 1 : gamma[c];
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) {
+                        int at = (img * ch + c) * hw + i;
+                        double xhat = (x[at] - saveMean[c]) * saveInvStd[c];
+                        dx[at] += g * saveInvStd[c] / m * (m * dy[at] - sumDy - xhat * sumDyXhat);
+                    }
+            }
+        }
+
+        /**
+         * Inference backward (the moving statistics are constants), with invStd = 1 / sqrt(movingVar + eps):
+         * dx += dy * gamma * invStd, dgamma += sum dy * (x - movingMean) * invStd, dbeta += sum dy. Accumulates.
+         */
+        public static void backwardInference(BatchNormDesc d, double[] x, double[] dy, double[] gamma,
+                                             double[] movingMean, double[] movingVar,
+                                             double[] dx, double[] dgamma, double[] dbeta) {
+            int n = d.x().n(), ch = d.x().c(), hw = d.x().h() * d.x().w();
+            for (int c = 0; c < ch; c++) {
+                double invStd = 1 / Math.sqrt(movingVar[c] + d.epsilon()), g = gamma == null ? 1 : gamma[c];
+                for (int img = 0; img < n; img++)
+                    for (int i = 0; i < hw; i++) {
+                        int at = (img * ch + c) * hw + i;
+                        if (dx != null) dx[at] += dy[at] * g * invStd;
+                        if (dgamma != null) dgamma[c] += dy[at] * (x[at] - movingMean[c]) * invStd;
+                        if (dbeta != null) dbeta[c] += dy[at];
+                    }
+            }
+        }
+    }
 }

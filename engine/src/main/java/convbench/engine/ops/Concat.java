@@ -58,4 +58,46 @@ public final class Concat extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /**
+     * The reference arithmetic of concat and split along channels (float64 plain loops): part i of
+     * C_i channels sits at channel offset_i = C_0 + ... + C_{i-1} of y (N, sum C_i, H, W).
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y[:, offset_i : offset_i + C_i] = xs[i], overwriting y. */
+        public static void concat(List<Shape> parts, List<double[]> xs, double[] y) {
+            int total = 0;
+            for (Shape s : parts) total += s.c();
+            int offset = 0;
+            for (int part = 0; part < parts.size(); part++) {
+                Shape s = parts.get(part);
+                int plane = s.h() * s.w();
+                for (int img = 0; img < s.n(); img++)
+                    for (int c = 0; c < s.c(); c++)
+                        for (int p = 0; p < plane; p++)
+                            y[((img * total) + offset + c) * plane + p] = xs.get(part)[(img * s.c() + c) * plane + p];
+                offset += s.c();
+            }
+        }
+
+        /** dxs[i] += dy[:, offset_i : offset_i + C_i] (null entries skipped). Accumulates. */
+        public static void split(List<Shape> parts, double[] dy, List<double[]> dxs) {
+            int total = 0;
+            for (Shape s : parts) total += s.c();
+            int offset = 0;
+            for (int part = 0; part < parts.size(); part++) {
+                Shape s = parts.get(part);
+                int plane = s.h() * s.w();
+                double[] dx = dxs.get(part);
+                if (dx != null)
+                    for (int img = 0; img < s.n(); img++)
+                        for (int c = 0; c < s.c(); c++)
+                            for (int p = 0; p < plane; p++)
+                                dx[(img * s.c() + c) * plane + p] += dy[((img * total) + offset + c) * plane + p];
+                offset += s.c();
+            }
+        }
+    }
 }

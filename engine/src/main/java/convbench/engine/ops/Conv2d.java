@@ -100,4 +100,78 @@ public final class Conv2d extends Layer {
         plan = null;
         actPlan = null;
     }
+
+    /**
+     * The reference arithmetic of conv2d: plain float64 loops that the reference backend runs and
+     * every fast kernel (CPU, CUDA) is tested against. Cross-correlation, as TF and cuDNN compute it;
+     * pads may differ before and after (TF SAME with an odd total pads one more after).
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /**
+         * y[n,k,i,j] = b[k] + sum_{c,p,q} x[n, c, i*sh + p - pt, j*sw + q - pl] * w[k,c,p,q], reading 0 outside x.
+         * x (N, C, H, W), w (K, C, kh, kw), b (K) or null, y (N, K, OH, OW), overwritten. The fused
+         * activation is applied after, by {@link Relu.Reference#forward}.
+         */
+        public static void forward(ConvDesc d, double[] x, double[] w, double[] b, double[] y) {
+            int n = d.x().n(), c = d.x().c(), h = d.x().h(), wd = d.x().w();
+            int k = d.filters(), oh = d.outH(), ow = d.outW();
+            for (int img = 0; img < n; img++)
+                for (int f = 0; f < k; f++) {
+                    int yo = (img * k + f) * oh * ow;
+                    java.util.Arrays.fill(y, yo, yo + oh * ow, b == null ? 0 : b[f]);
+                    for (int ci = 0; ci < c; ci++)
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                double wv = w[((f * c + ci) * d.kh() + p) * d.kw() + q];
+                                for (int i = 0; i < oh; i++) {
+                                    int ih = i * d.strideH() + p - d.padTop();
+                                    if (ih < 0 || ih >= h) continue;
+                                    int xo = ((img * c + ci) * h + ih) * wd;
+                                    for (int j = 0; j < ow; j++) {
+                                        int iw = j * d.strideW() + q - d.padLeft();
+                                        if (iw >= 0 && iw < wd) y[yo + i * ow + j] += wv * x[xo + iw];
+                                    }
+                                }
+                            }
+                }
+        }
+
+        /**
+         * From dz (N, K, OH, OW), the gradient at the convolution's output before the activation:
+         * dx[n, c, i*sh + p - pt, j*sw + q - pl] += w[k,c,p,q] * dz[n,k,i,j]   (the transposed convolution),
+         * dw[k,c,p,q] += sum_{n,i,j} dz[n,k,i,j] * x[n, c, i*sh + p - pt, j*sw + q - pl],
+         * db[k] += sum_{n,i,j} dz[n,k,i,j].
+         * Accumulates into dx (N, C, H, W), dw (K, C, kh, kw) and db (K); any may be null (not wanted).
+         */
+        public static void backward(ConvDesc d, double[] x, double[] w, double[] dz, double[] dx, double[] dw, double[] db) {
+            int n = d.x().n(), c = d.x().c(), h = d.x().h(), wd = d.x().w();
+            int k = d.filters(), oh = d.outH(), ow = d.outW();
+            for (int img = 0; img < n; img++)
+                for (int f = 0; f < k; f++) {
+                    int zo = (img * k + f) * oh * ow;
+                    if (db != null) for (int o = 0; o < oh * ow; o++) db[f] += dz[zo + o];
+                    for (int ci = 0; ci < c; ci++)
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                int wi = ((f * c + ci) * d.kh() + p) * d.kw() + q;
+                                double wv = w[wi], dwSum = 0;
+                                for (int i = 0; i < oh; i++) {
+                                    int ih = i * d.strideH() + p - d.padTop();
+                                    if (ih < 0 || ih >= h) continue;
+                                    int xo = ((img * c + ci) * h + ih) * wd;
+                                    for (int j = 0; j < ow; j++) {
+                                        int iw = j * d.strideW() + q - d.padLeft();
+                                        if (iw < 0 || iw >= wd) continue;
+                                        double g = dz[zo + i * ow + j];
+                                        if (dx != null) dx[xo + iw] += wv * g;
+                                        dwSum += g * x[xo + iw];
+                                    }
+                                }
+                                if (dw != null) dw[wi] += dwSum;
+                            }
+                }
+        }
+    }
 }

@@ -80,4 +80,36 @@ public final class Dense extends Layer {
         plan = null;
         actPlan = null;
     }
+
+    /** The reference arithmetic of dense (float64 plain loops): the oracle of the fast kernels. */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y[n,o] = b[o] + sum_i x[n,i] * w[o,i]; x (N, in), w (out, in), b (out) or null, y (N, out) overwritten. */
+        public static void forward(DenseDesc d, double[] x, double[] w, double[] b, double[] y) {
+            for (int r = 0; r < d.n(); r++)
+                for (int o = 0; o < d.out(); o++) {
+                    double s = b == null ? 0 : b[o];
+                    for (int i = 0; i < d.in(); i++) s += x[r * d.in() + i] * w[o * d.in() + i];
+                    y[r * d.out() + o] = s;
+                }
+        }
+
+        /**
+         * From dz (N, out), the gradient before the activation:
+         * dx[n,i] += sum_o dz[n,o] * w[o,i];  dw[o,i] += sum_n dz[n,o] * x[n,i];  db[o] += sum_n dz[n,o].
+         * Accumulates; any of dx, dw, db may be null.
+         */
+        public static void backward(DenseDesc d, double[] x, double[] w, double[] dz, double[] dx, double[] dw, double[] db) {
+            for (int r = 0; r < d.n(); r++)
+                for (int o = 0; o < d.out(); o++) {
+                    double g = dz[r * d.out() + o];
+                    if (db != null) db[o] += g;
+                    for (int i = 0; i < d.in(); i++) {
+                        if (dx != null) dx[r * d.in() + i] += g * w[o * d.in() + i];
+                        if (dw != null) dw[o * d.in() + i] += g * x[r * d.in() + i];
+                    }
+                }
+        }
+    }
 }

@@ -52,4 +52,35 @@ public final class Dropout extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /**
+     * The reference arithmetic of dropout (float64 plain loops), and the definition of its mask,
+     * which the CPU kernel draws identically (in parallel chunks): element i is kept when the
+     * (i mod CHUNK)-th draw of SplittableRandom(seed * 31 + i / CHUNK) is below keep.
+     */
+    public static final class Reference {
+        /** Elements per independently seeded stream of draws. */
+        public static final int CHUNK = 1 << 14;
+
+        private Reference() {}
+
+        /** mask[i] = 1 / keep where element i is kept, else 0, for the step's dropout seed. Overwrites mask. */
+        public static void mask(double keep, long seed, double[] mask, int size) {
+            for (int chunk = 0; chunk * CHUNK < size; chunk++) {
+                java.util.SplittableRandom rng = new java.util.SplittableRandom(seed * 31 + chunk);
+                for (int i = chunk * CHUNK; i < Math.min(size, (chunk + 1) * CHUNK); i++)
+                    mask[i] = rng.nextDouble() < keep ? 1 / keep : 0;
+            }
+        }
+
+        /** y = x * mask, overwriting y. */
+        public static void forward(double[] x, double[] mask, double[] y, int size) {
+            for (int i = 0; i < size; i++) y[i] = x[i] * mask[i];
+        }
+
+        /** dx += dy * mask. Accumulates. */
+        public static void backward(double[] dy, double[] mask, double[] dx, int size) {
+            for (int i = 0; i < size; i++) dx[i] += dy[i] * mask[i];
+        }
+    }
 }

@@ -37,4 +37,21 @@ public final class L2Loss extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /** The reference arithmetic of tf.nn.l2_loss (float64 plain loops). */
+    public static final class Reference {
+        private Reference() {}
+
+        /** loss = 0.5 * sum x^2. */
+        public static double forward(double[] x, int size) {
+            double s = 0;
+            for (int i = 0; i < size; i++) s += x[i] * x[i];
+            return 0.5 * s;
+        }
+
+        /** dx += dloss * x. Accumulates. */
+        public static void backward(double[] x, double dloss, double[] dx, int size) {
+            for (int i = 0; i < size; i++) dx[i] += dloss * x[i];
+        }
+    }
 }

@@ -67,4 +67,51 @@ public final class Lrn extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /**
+     * The reference arithmetic of LRN (float64 plain loops), TF's definition. x, y (N, C, H, W);
+     * s[c] = bias + alpha * sum_{c'=c-r}^{c+r} x[c']^2 at each (n, h, w), channels outside [0, C) left out.
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /** s at channel c of the pixel whose channel-0 element is at base (stride hw between channels). */
+        private static double s(LrnDesc d, double[] x, int base, int hw, int c) {
+            double sum = 0;
+            for (int cj = Math.max(0, c - d.depthRadius()); cj <= Math.min(d.x().c() - 1, c + d.depthRadius()); cj++)
+                sum += x[base + cj * hw] * x[base + cj * hw];
+            return d.bias() + d.alpha() * sum;
+        }
+
+        /** y[c] = x[c] * s[c]^-beta, overwriting y. */
+        public static void forward(LrnDesc d, double[] x, double[] y) {
+            int ch = d.x().c(), hw = d.x().h() * d.x().w();
+            for (int img = 0; img < d.x().n(); img++)
+                for (int pix = 0; pix < hw; pix++) {
+                    int base = img * ch * hw + pix;
+                    for (int c = 0; c < ch; c++) y[base + c * hw] = x[base + c * hw] * Math.pow(s(d, x, base, hw, c), -d.beta());
+                }
+        }
+
+        /**
+         * dx[c] += dy[c] * s[c]^-beta                                          (the direct term)
+         *        - 2 alpha beta x[c] * sum_{|c'-c| <= r} dy[c'] x[c'] s[c']^(-beta-1)   (through the neighbours' s).
+         * Accumulates into dx.
+         */
+        public static void backward(LrnDesc d, double[] x, double[] dy, double[] dx) {
+            int ch = d.x().c(), hw = d.x().h() * d.x().w(), r = d.depthRadius();
+            double beta = d.beta(), alpha = d.alpha();
+            for (int img = 0; img < d.x().n(); img++)
+                for (int pix = 0; pix < hw; pix++) {
+                    int base = img * ch * hw + pix;
+                    for (int c = 0; c < ch; c++) {
+                        double direct = dy[base + c * hw] * Math.pow(s(d, x, base, hw, c), -beta);
+                        double neighbours = 0;
+                        for (int cj = Math.max(0, c - r); cj <= Math.min(ch - 1, c + r); cj++)
+                            neighbours += dy[base + cj * hw] * x[base + cj * hw] * Math.pow(s(d, x, base, hw, cj), -beta - 1);
+                        dx[base + c * hw] += direct - 2 * alpha * beta * x[base + c * hw] * neighbours;
+                    }
+                }
+        }
+    }
 }

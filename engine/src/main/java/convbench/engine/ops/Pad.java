@@ -62,4 +62,35 @@ public final class Pad extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /**
+     * The reference arithmetic of the strided window behind pad, crop and {@link Subsample}
+     * (float64 plain loops): y[n, c, i, j] = x[n, c, i * sh - pt, j * sw - pl], 0 where that falls outside x.
+     * x (N, C, H, W), y (N, C, OH, OW).
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y as above, overwritten. */
+        public static void forward(WindowDesc d, double[] x, double[] y) {
+            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
+            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        int ih = i * d.strideH() - d.padTop(), iw = j * d.strideW() - d.padLeft();
+                        y[(plane * oh + i) * ow + j] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[(plane * h + ih) * w + iw] : 0;
+                    }
+        }
+
+        /** dx[n, c, i * sh - pt, j * sw - pl] += dy[n, c, i, j] where that lies inside x (padding's gradient dropped). Accumulates. */
+        public static void backward(WindowDesc d, double[] dy, double[] dx) {
+            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
+            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        int ih = i * d.strideH() - d.padTop(), iw = j * d.strideW() - d.padLeft();
+                        if (ih >= 0 && ih < h && iw >= 0 && iw < w) dx[(plane * h + ih) * w + iw] += dy[(plane * oh + i) * ow + j];
+                    }
+        }
+    }
 }

@@ -73,4 +73,68 @@ public final class Pool extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /**
+     * The reference arithmetic of pooling (float64 plain loops). Max: padding is -infinity;
+     * average: padded cells are left out of the divisor (TF SAME, cuDNN COUNT_EXCLUDE_PADDING).
+     * x (N, C, H, W), y (N, C, OH, OW).
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y[n,c,i,j] = max, or sum / count, over the window's cells inside x. y is overwritten. */
+        public static void forward(PoolDesc d, double[] x, double[] y) {
+            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
+            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        double max = Double.NEGATIVE_INFINITY, sum = 0;
+                        int count = 0;
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                int ih = i * d.strideH() + p - d.padTop(), iw = j * d.strideW() + q - d.padLeft();
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                double v = x[(plane * h + ih) * w + iw];
+                                max = Math.max(max, v);
+                                sum += v;
+                                count++;
+                            }
+                        y[(plane * oh + i) * ow + j] = d.mode() == PoolDesc.Mode.MAX ? max : sum / count;
+                    }
+        }
+
+        /**
+         * Max: dx[first argmax of the window, row-major] += dy[n,c,i,j];
+         * average: dx[cell] += dy[n,c,i,j] / count for each of the window's count cells inside x. Accumulates into dx.
+         */
+        public static void backward(PoolDesc d, double[] x, double[] dy, double[] dx) {
+            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
+            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        double g = dy[(plane * oh + i) * ow + j], max = Double.NEGATIVE_INFINITY;
+                        int arg = -1, count = 0;
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                int ih = i * d.strideH() + p - d.padTop(), iw = j * d.strideW() + q - d.padLeft();
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                int at = (plane * h + ih) * w + iw;
+                                if (x[at] > max) {
+                                    max = x[at];
+                                    arg = at;
+                                }
+                                count++;
+                            }
+                        if (d.mode() == PoolDesc.Mode.MAX) {
+                            dx[arg] += g;
+                            continue;
+                        }
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                int ih = i * d.strideH() + p - d.padTop(), iw = j * d.strideW() + q - d.padLeft();
+                                if (ih >= 0 && ih < h && iw >= 0 && iw < w) dx[(plane * h + ih) * w + iw] += g / count;
+                            }
+                    }
+        }
+    }
 }

@@ -37,4 +37,19 @@ public final class Relu extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /** The reference arithmetic of relu (float64 plain loops). */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y = max(x, 0), overwriting y (which may be x). */
+        public static void forward(double[] x, double[] y, int size) {
+            for (int i = 0; i < size; i++) y[i] = Math.max(x[i], 0);
+        }
+
+        /** dx += dy * [y > 0], from the output y (the kink at 0 takes derivative 0, as TF's ReluGrad). */
+        public static void backward(double[] y, double[] dy, double[] dx, int size) {
+            for (int i = 0; i < size; i++) if (y[i] > 0) dx[i] += dy[i];
+        }
+    }
 }

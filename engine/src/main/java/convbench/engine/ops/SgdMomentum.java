@@ -35,4 +35,17 @@ public final class SgdMomentum implements AutoCloseable {
         for (SgdPlan p : plans.values()) p.close();
         plans.clear();
     }
+
+    /** The reference arithmetic of the update (float64 plain loops). */
+    public static final class Reference {
+        private Reference() {}
+
+        /** v = momentum * v + dw; w = w - lr * v. Updates w and v in place. */
+        public static void update(double[] w, double[] dw, double[] v, double lr, double momentum, int size) {
+            for (int i = 0; i < size; i++) {
+                v[i] = momentum * v[i] + dw[i];
+                w[i] = w[i] - lr * v[i];
+            }
+        }
+    }
 }

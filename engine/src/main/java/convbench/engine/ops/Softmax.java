@@ -1,5 +1,6 @@
 package convbench.engine.ops;
 
+import convbench.engine.Shape;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
@@ -38,5 +39,38 @@ public final class Softmax extends Layer {
     @Override public void closePlans() {
         if (plan != null) plan.close();
         plan = null;
+    }
+
+    /**
+     * The reference arithmetic of softmax over channels (float64 plain loops): per row of (N, C), or per
+     * pixel of (N, C, H, W), where channel c of pixel (n, p) is at (n * C + c) * HW + p.
+     */
+    public static final class Reference {
+        private Reference() {}
+
+        /** y[c] = exp(x[c] - max) / sum_c' exp(x[c'] - max), overwriting y. */
+        public static void forward(Shape s, double[] x, double[] y) {
+            int ch = s.dim(1), hw = (int) (s.size() / ((long) s.n() * ch));
+            for (int img = 0; img < s.n(); img++)
+                for (int p = 0; p < hw; p++) {
+                    int base = img * ch * hw + p;
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int c = 0; c < ch; c++) max = Math.max(max, x[base + c * hw]);
+                    for (int c = 0; c < ch; c++) sum += Math.exp(x[base + c * hw] - max);
+                    for (int c = 0; c < ch; c++) y[base + c * hw] = Math.exp(x[base + c * hw] - max) / sum;
+                }
+        }
+
+        /** dx[c] += y[c] * (dy[c] - sum_c' dy[c'] * y[c']), from the output y. Accumulates. */
+        public static void backward(Shape s, double[] y, double[] dy, double[] dx) {
+            int ch = s.dim(1), hw = (int) (s.size() / ((long) s.n() * ch));
+            for (int img = 0; img < s.n(); img++)
+                for (int p = 0; p < hw; p++) {
+                    int base = img * ch * hw + p;
+                    double dot = 0;
+                    for (int c = 0; c < ch; c++) dot += dy[base + c * hw] * y[base + c * hw];
+                    for (int c = 0; c < ch; c++) dx[base + c * hw] += y[base + c * hw] * (dy[base + c * hw] - dot);
+                }
+        }
     }
 }

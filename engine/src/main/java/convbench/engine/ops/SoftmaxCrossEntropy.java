@@ -46,4 +46,33 @@ public final class SoftmaxCrossEntropy extends Layer {
         if (plan != null) plan.close();
         plan = null;
     }
+
+    /** The reference arithmetic of softmax cross-entropy (float64 plain loops); logits, labels, probs (N, C). */
+    public static final class Reference {
+        private Reference() {}
+
+        /**
+         * probs = softmax(logits) per row (overwritten);
+         * loss = -(1/N) sum_n sum_c labels[n,c] * log probs[n,c], with log probs = x - max - log sum exp(x - max).
+         */
+        public static double forward(int n, int c, double[] logits, double[] labels, double[] probs) {
+            double total = 0;
+            for (int r = 0; r < n; r++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < c; j++) max = Math.max(max, logits[r * c + j]);
+                for (int j = 0; j < c; j++) sum += Math.exp(logits[r * c + j] - max);
+                for (int j = 0; j < c; j++) {
+                    double logp = logits[r * c + j] - max - Math.log(sum);
+                    probs[r * c + j] = Math.exp(logp);
+                    total -= labels[r * c + j] * logp;
+                }
+            }
+            return total / n;
+        }
+
+        /** dlogits += dloss * (probs - labels) / N. Accumulates. */
+        public static void backward(int n, int c, double[] probs, double[] labels, double dloss, double[] dlogits) {
+            for (int i = 0; i < n * c; i++) dlogits[i] += dloss * (probs[i] - labels[i]) / n;
+        }
+    }
 }

@@ -3,7 +3,6 @@ package convbench.engine.ops;
 import convbench.engine.Ctx;
 import convbench.engine.GradCheck;
 import convbench.engine.Model;
-import convbench.engine.Naive;
 import convbench.engine.OpException;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
@@ -21,19 +20,6 @@ class DenseTest extends OpTestBase {
     }
 
     @Test
-    void forwardIsXTimesWTransposedPlusBias() {
-        try (Model m = new Model(be, 1); Ctx ctx = inference(); Tensor x = tensor(Shape.of(3, 70), 1)) {
-            Dense d = dense(m, 70, 45, true, Activation.RELU);
-            float[] y = d.forward(ctx, x).toFloats();
-            float[] w = d.weights().value().toFloats(), b = d.biases().value().toFloats();
-            float[] expect = Naive.matmul(x.toFloats(), w, 3, 45, 70, false, true);
-            for (int i = 0; i < expect.length; i++) expect[i] = Math.max(expect[i] + b[i % 45], 0f);
-            Naive.assertClose(expect, y, 1e-4, 1e-5, "dense");
-            assertEquals(3L * 70 * 45, d.macs());
-        }
-    }
-
-    @Test
     void hardWorkedExample() {
         try (Model m = new Model(be, 1); Ctx ctx = inference()) {
             Dense d = dense(m, 2, 2, true, Activation.NONE);
@@ -43,6 +29,7 @@ class DenseTest extends OpTestBase {
                 float[] y = d.forward(ctx, x).toFloats();
                 assertEquals(3.5f, y[0]);
                 assertEquals(6f, y[1]);
+                assertEquals(4L, d.macs());
             }
         }
     }
@@ -75,7 +62,7 @@ class DenseTest extends OpTestBase {
             Flatten f = new Flatten("flat");
             Tensor y = f.forward(ctx, x);
             assertEquals(Shape.of(2, 12), y.shape());
-            Naive.assertClose(x.toFloats(), y.toFloats(), 0, 0, "flatten");
+            assertEquals(java.util.Arrays.toString(x.toFloats()), java.util.Arrays.toString(y.toFloats()), "flatten");
             Dense d = dense(m, 12, 3, true, Activation.NONE);
             new GradCheck(be).check(c -> d.forward(c, f.forward(c, x)), GradCheck.input("x", x), GradCheck.param(d.weights()));
         }

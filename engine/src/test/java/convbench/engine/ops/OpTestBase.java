@@ -3,17 +3,21 @@ package convbench.engine.ops;
 import convbench.engine.Ctx;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import static convbench.engine.GradCheck.randn;
 
-/** A CPU backend with two threads shared by an op test class, and small helpers. */
+/**
+ * The reference backend (float64, each op's own plain loops) shared by an op test class, and small
+ * helpers. The op tests pin the reference arithmetic down (hand-worked values, TF's conventions, the
+ * float64 gradient check); the fast kernels are tested against it in convbench.engine.cpu.CpuVsReferenceTest.
+ */
 abstract class OpTestBase {
-    static CpuBackend be;
+    static ReferenceBackend be;
 
-    @BeforeAll static void up() { be = new CpuBackend(2); }
+    @BeforeAll static void up() { be = new ReferenceBackend(); }
 
     @AfterAll static void down() { be.close(); }
 
