@@ -79,6 +79,7 @@ final class VerifyCommand implements Runnable {
     /** Records every layer's output and written gradients, by layer name, in the order they run. */
     private static final class Recorder implements LayerListener {
         final Map<String, Record> layers = new LinkedHashMap<>();
+        final List<String> backwardOrder = new ArrayList<>();
 
         @Override public void afterForward(Layer layer, Tensor y) {
             layers.computeIfAbsent(layer.name(), k -> new Record()).output = y.toDoubles();
@@ -86,6 +87,7 @@ final class VerifyCommand implements Runnable {
 
         @Override public void gradientsWritten(Layer layer, List<Tape.Write> writes) {
             Record r = layers.computeIfAbsent(layer.name(), k -> new Record());
+            backwardOrder.add(layer.name());
             for (Tape.Write w : writes) {
                 r.gradNames.add("d " + w.of());
                 r.grads.add(w.grad().toDoubles());
@@ -133,7 +135,8 @@ final class VerifyCommand implements Runnable {
             for (String name : onRef.layers.keySet()) width = Math.max(width, name.length());
             width = Math.min(width, 60);
             out.println(TextReport.f("%-" + width + "s  %12s  %12s  %s", "layer", "output", "worst grad", "verdict"));
-            String firstBad = null;
+            String firstBadOutput = null, firstBad = null;
+            Map<String, String> badGradient = new LinkedHashMap<>();
             double worst = 0;
             String worstAt = "-";
             int tensors = 0;
@@ -152,8 +155,8 @@ final class VerifyCommand implements Runnable {
                 }
                 tensors += (r.output == null ? 0 : 1) + r.grads.size();
                 boolean bad = outErr > tol || gradErr > tol;
-                if (bad && firstBad == null)
-                    firstBad = e.getKey() + (outErr > tol ? TextReport.f(" (output, error %.2e)", outErr) : TextReport.f(" (%s, error %.2e)", gradAt, gradErr));
+                if (outErr > tol && firstBadOutput == null) firstBadOutput = e.getKey() + TextReport.f(" (its output, error %.2e)", outErr);
+                if (gradErr > tol) badGradient.put(e.getKey(), e.getKey() + TextReport.f(" (%s, error %.2e)", gradAt, gradErr));
                 if (Math.max(outErr, gradErr) > worst) {
                     worst = Math.max(outErr, gradErr);
                     worstAt = e.getKey() + (gradErr > outErr ? " " + gradAt : " output");
@@ -162,6 +165,14 @@ final class VerifyCommand implements Runnable {
                 out.println(TextReport.f("%-" + width + "s  %12s  %12s  %s", name, r.output == null ? "-" : TextReport.f("%.2e", outErr),
                         r.grads.isEmpty() ? "-" : TextReport.f("%.2e", gradErr), bad ? "BEYOND " + TextReport.f("%.0e", tol) : "ok"));
             }
+            // The first in the order of the step: outputs forward, then gradients as backward wrote them.
+            firstBad = firstBadOutput;
+            if (firstBad == null)
+                for (String name : onRef.backwardOrder)
+                    if (badGradient.containsKey(name)) {
+                        firstBad = badGradient.get(name);
+                        break;
+                    }
             out.println();
             double seconds = (System.nanoTime() - start) / 1e9;
             out.println(TextReport.f("%s: %d layers, %d tensors, worst error %.2e (%s), tolerance %.0e; %.1f s",

@@ -43,7 +43,7 @@ public final class CappedBackendProvider implements BackendProvider {
 
     @Override public Backend open(int mib, BackendOptions options) { return new Capped(new CpuBackend(options.threads()), mib * 1048576L); }
 
-    static final class Capped implements Backend {
+    static class Capped implements Backend {
         private final CpuBackend cpu;
         private final long cap;
 
