@@ -64,6 +64,9 @@ final class GradcheckCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seeds the parameters and the input (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    /** A sample's relative error, or 0 where it has none (a zero gradient). */
+    private static double rel(GradCheck.Sample s) { return s.resolved() ? s.relativeError() : 0; }
+
     @Override public void run() {
         if (batch < 2) throw new UsageException("--batch must be at least 2 (batch norm needs more than one value per channel), got " + batch);
         if (params <= 0 || samples <= 0) throw new UsageException("--params and --samples must be positive");
@@ -89,7 +92,8 @@ final class GradcheckCommand implements Runnable {
             out.println("  checks    L = sum(output * r), r fixed uniform in [-1, 1), training mode (batch statistics), dropout off");
             out.println(TextReport.f("  numeric   (L(v + h) - L(v - h)) / 2h with h = %.3g * max(1, |v|)", step));
             out.println(TextReport.f("  ok when   |backprop - numeric| <= %.3g * max(|backprop|, |numeric|) + the difference's rounding (%.0f eps sum|y r| / h)", tolerance, GradCheck.ROUNDING));
-            out.println("  skipped   elements whose one-sided slopes disagree, or whose difference moves when h halves: a kink within h");
+            out.println("  kinks     where the one-sided slopes disagree, or the difference moves when h halves, a relu or max-pool kink lies within h:");
+            out.println("            h shrinks 100x (twice at most) until it no longer straddles one; an element that still does is skipped");
             out.flush();
             gc = new GradCheck(be).step(step).tolerance(tolerance).samples(samples);
             try (Tensor x = be.of(Shape.nchw(batch, 3, in.size(), in.size()), TensorDump.input(seed, batch, in.size()))) {
@@ -101,7 +105,7 @@ final class GradcheckCommand implements Runnable {
         int width = 9;
         for (GradCheck.Result r : per) width = Math.max(width, r.leaf().length());
         out.println(TextReport.f("%-" + width + "s  %8s  %7s  %14s  %14s  %10s  %s", "parameter", "compared", "skipped", "worst backprop", "its numeric", "rel. error", "verdict"));
-        int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0;
+        int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0, zeros = 0;
         double worstRel = 0;
         String worstAt = "-";
         for (GradCheck.Result r : per) {
@@ -110,26 +114,30 @@ final class GradcheckCommand implements Runnable {
             for (GradCheck.Sample smp : res) {
                 if (!smp.leaf().equals(r.leaf()) || smp.nearKink()) continue;
                 if (!smp.ok()) bad++;
-                if (worst == null || smp.relativeError() > worst.relativeError()) worst = smp;
+                if (!smp.resolved()) zeros++;
+                if (worst == null || rel(smp) > rel(worst)) worst = smp;
             }
             boolean tooManySkipped = r.skipped() > GradCheck.Result.skipLimit(r.compared() + r.skipped(), gc.maxSkippedShare());
             mismatches += bad;
             skipped += r.skipped();
             compared += r.compared();
             if (tooManySkipped) overSkipped++;
-            if (worst != null && worst.relativeError() >= worstRel) {
+            if (worst != null && worst.resolved() && worst.relativeError() >= worstRel) {
                 worstRel = worst.relativeError();
                 worstAt = r.leaf();
             }
             String verdict = bad > 0 ? "MISMATCH (" + bad + ")" : tooManySkipped ? "TOO MANY SKIPPED" : "ok";
             out.println(TextReport.f("%-" + width + "s  %8d  %7d  %14s  %14s  %10s  %s", r.leaf(), r.compared(), r.skipped(),
                     worst == null ? "-" : TextReport.f("%.8g", worst.analytic()), worst == null ? "-" : TextReport.f("%.8g", worst.numeric()),
-                    worst == null ? "-" : TextReport.f("%.2e", worst.relativeError()), verdict));
+                    worst == null ? "-" : worst.resolved() ? TextReport.f("%.2e", worst.relativeError()) : "(zero)", verdict));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         out.println();
         out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks, worst relative error %.2e (%s); %.1f s",
                 mismatches == 0 && overSkipped == 0 ? "gradcheck passed" : "gradcheck FAILED", compared, skipped, worstRel, worstAt, seconds));
+        if (zeros > 0)
+            out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a bias before a batch norm in training mode,",
+                    zeros, zeros == 1 ? "" : "s") + " whose shift the normalisation removes): compared absolutely, no relative error");
         out.flush();
         if (mismatches > 0)
             throw new RunFailure(mismatches + " sampled gradients of " + s.name() + " disagree with central differences beyond the tolerance: a backward pass is wrong");

@@ -4,6 +4,7 @@ import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.Param;
 import convbench.engine.LayerListener;
 import convbench.engine.Shape;
 import convbench.engine.Tape;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * One forward-backward of a net on a device and on the reference backend (float64), from the same
@@ -80,9 +82,38 @@ final class VerifyCommand implements Runnable {
     private static final class Recorder implements LayerListener {
         final Map<String, Record> layers = new LinkedHashMap<>();
         final List<String> backwardOrder = new ArrayList<>();
+        /** The device's run, whose relu decisions at kinks this run takes over (null: the device's own run). */
+        private final Recorder follow;
+        int followed;
+
+        Recorder(Recorder follow) { this.follow = follow; }
 
         @Override public void afterForward(Layer layer, Tensor y) {
-            layers.computeIfAbsent(layer.name(), k -> new Record()).output = y.toDoubles();
+            double[] v = y.toDoubles();
+            if (follow != null && layer.describe().endsWith("relu") && followKinks(v, follow.layers.get(layer.name()).output)) y.set(v);
+            layers.computeIfAbsent(layer.name(), k -> new Record()).output = v;
+        }
+
+        /**
+         * A relu whose input lies within rounding of 0 may go either way on the two backends: where the
+         * device's output and this one disagree on whether an element is positive, and both values lie within
+         * KINK times the layer's rms difference (device vs this run) of 0, this run takes the device's decision
+         * (0, or the smallest positive double), so both backward passes use the same relu mask. The change to
+         * the output is below that rounding. Returns true when it changed v.
+         */
+        private boolean followKinks(double[] v, double[] device) {
+            double sq = 0;
+            for (int i = 0; i < v.length; i++) sq += (v[i] - device[i]) * (v[i] - device[i]);
+            double band = KINK * Math.sqrt(sq / Math.max(1, v.length));
+            boolean changed = false;
+            for (int i = 0; i < v.length; i++) {
+                boolean devicePositive = device[i] > 0;
+                if (devicePositive == v[i] > 0 || Math.abs(v[i]) > band || Math.abs(device[i]) > band) continue;
+                v[i] = devicePositive ? Double.MIN_VALUE : 0;
+                followed++;
+                changed = true;
+            }
+            return changed;
         }
 
         @Override public void gradientsWritten(Layer layer, List<Tape.Write> writes) {
@@ -93,16 +124,6 @@ final class VerifyCommand implements Runnable {
                 r.grads.add(w.grad().toDoubles());
             }
         }
-    }
-
-    /** ||a - ref|| / ||ref|| (the absolute ||a|| where ref is all zeros). */
-    static double relativeError(double[] a, double[] ref) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < ref.length; i++) {
-            diff += (a[i] - ref[i]) * (a[i] - ref[i]);
-            norm += ref[i] * ref[i];
-        }
-        return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
     }
 
     @Override public void run() {
@@ -126,44 +147,53 @@ final class VerifyCommand implements Runnable {
             out.println(TextReport.f("  input     %d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why()));
             out.println("  step      one forward-backward in training mode, objective l2_loss of the output(s), from the same parameters and input;"
                     + (dropout ? " dropout on (the CPU draws the reference's masks)" : " dropout off (the device draws its own masks)"));
-            out.println(TextReport.f("  error     ||device - reference|| / ||reference|| per tensor; tolerance %.0e for %s", tol,
-                    be.name().startsWith("cpu") ? "the CPU (fp32)" : be.name() + " " + precision));
+            out.println(TextReport.f("  error     ||device - reference|| / ||reference|| per tensor; allowed: %.0e (%s), or %.0f x the noise,", tol,
+                    be.name().startsWith("cpu") ? "the CPU, fp32" : be.name() + " " + precision, NOISE_FACTOR));
+            out.println("  noise     the same error of a reference run whose parameters and input moved by float32's rounding (the net's own sensitivity)");
+            out.println(TextReport.f("  kinks     where the two disagree on a relu output's sign and both lie within %.0f x the layer's rms difference of 0,", KINK));
+            out.println("            the reference takes the device's decision, so both backward passes use the same relu mask");
             out.flush();
-            Recorder onDevice = step(s, be, in.size(), dropout), onRef = step(s, ref, in.size(), dropout);
+            Recorder onDevice = step(s, be, in.size(), dropout, false, null);
+            Recorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy = step(s, ref, in.size(), dropout, true, onDevice);
             out.println();
             int width = 5;
             for (String name : onRef.layers.keySet()) width = Math.max(width, name.length());
             width = Math.min(width, 60);
-            out.println(TextReport.f("%-" + width + "s  %12s  %12s  %s", "layer", "output", "worst grad", "verdict"));
+            out.println(TextReport.f("%-" + width + "s  %9s %9s  %9s %9s  %s", "layer", "output", "(noise)", "worst grad", "(noise)", "verdict"));
             String firstBadOutput = null, firstBad = null;
             Map<String, String> badGradient = new LinkedHashMap<>();
             double worst = 0;
             String worstAt = "-";
             int tensors = 0;
             for (Map.Entry<String, Record> e : onRef.layers.entrySet()) {
-                Record r = e.getValue(), d = onDevice.layers.get(e.getKey());
-                if (d == null) throw new RunFailure("layer " + e.getKey() + " ran on the reference but not on " + be.name());
-                double outErr = r.output == null ? 0 : relativeError(d.output, r.output);
-                double gradErr = 0;
+                Record r = e.getValue(), d = onDevice.layers.get(e.getKey()), b = noisy.layers.get(e.getKey());
+                if (d == null || b == null) throw new RunFailure("layer " + e.getKey() + " ran on the reference but not on " + be.name());
+                Error outErr = r.output == null ? null : Error.of(d.output, b.output, r.output, 0, tol);
+                double layerScale = 0; // the largest gradient this layer writes: what "numerically zero" is measured against
+                for (double[] g : r.grads) layerScale = Math.max(layerScale, norm(g));
+                Error gradErr = null;
                 String gradAt = null;
                 for (int i = 0; i < r.grads.size(); i++) {
-                    double g = relativeError(d.grads.get(i), r.grads.get(i));
-                    if (g >= gradErr) {
+                    Error g = Error.of(d.grads.get(i), b.grads.get(i), r.grads.get(i), layerScale, tol);
+                    if (gradErr == null || g.share() >= gradErr.share()) {
                         gradErr = g;
                         gradAt = r.gradNames.get(i);
                     }
                 }
                 tensors += (r.output == null ? 0 : 1) + r.grads.size();
-                boolean bad = outErr > tol || gradErr > tol;
-                if (outErr > tol && firstBadOutput == null) firstBadOutput = e.getKey() + TextReport.f(" (its output, error %.2e)", outErr);
-                if (gradErr > tol) badGradient.put(e.getKey(), e.getKey() + TextReport.f(" (%s, error %.2e)", gradAt, gradErr));
-                if (Math.max(outErr, gradErr) > worst) {
-                    worst = Math.max(outErr, gradErr);
-                    worstAt = e.getKey() + (gradErr > outErr ? " " + gradAt : " output");
-                }
+                boolean outBad = outErr != null && outErr.bad(), gradBad = gradErr != null && gradErr.bad();
+                if (outBad && firstBadOutput == null) firstBadOutput = e.getKey() + TextReport.f(" (its output, error %.2e)", outErr.error());
+                if (gradBad) badGradient.put(e.getKey(), e.getKey() + TextReport.f(" (%s, error %.2e)", gradAt, gradErr.error()));
+                for (Error x : new Error[] {outErr, gradErr})
+                    if (x != null && x.error() > worst) {
+                        worst = x.error();
+                        worstAt = e.getKey() + (x == gradErr ? " " + gradAt : " output");
+                    }
                 String name = e.getKey().length() > width ? "..." + e.getKey().substring(e.getKey().length() - width + 3) : e.getKey();
-                out.println(TextReport.f("%-" + width + "s  %12s  %12s  %s", name, r.output == null ? "-" : TextReport.f("%.2e", outErr),
-                        r.grads.isEmpty() ? "-" : TextReport.f("%.2e", gradErr), bad ? "BEYOND " + TextReport.f("%.0e", tol) : "ok"));
+                out.println(TextReport.f("%-" + width + "s  %9s %9s  %9s %9s  %s", name,
+                        outErr == null ? "-" : TextReport.f("%.2e", outErr.error()), outErr == null ? "" : TextReport.f("%.1e", outErr.noise()),
+                        gradErr == null ? "-" : TextReport.f("%.2e", gradErr.error()), gradErr == null ? "" : TextReport.f("%.1e", gradErr.noise()),
+                        outBad || gradBad ? "BEYOND" : "ok"));
             }
             // The first in the order of the step: outputs forward, then gradients as backward wrote them.
             firstBad = firstBadOutput;
@@ -175,21 +205,73 @@ final class VerifyCommand implements Runnable {
                     }
             out.println();
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.println(TextReport.f("%s: %d layers, %d tensors, worst error %.2e (%s), tolerance %.0e; %.1f s",
-                    firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors, worst, worstAt, tol, seconds));
+            out.println(TextReport.f("%s: %d layers, %d tensors, worst error %.2e (%s); %d relu decision%s at kinks taken from the device; %.1f s",
+                    firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors, worst, worstAt,
+                    onRef.followed, onRef.followed == 1 ? "" : "s", seconds));
             out.flush();
             if (firstBad != null)
-                throw new RunFailure(s.name() + " on " + be.name() + " differs from the reference beyond " + TextReport.f("%.0e", tol)
-                        + ", first at layer " + firstBad);
+                throw new RunFailure(s.name() + " on " + be.name() + " differs from the reference beyond the tolerance, first at layer " + firstBad);
         }
     }
 
-    /** One forward-backward of the net on be, recording every layer. */
-    private Recorder step(Nets.Spec s, Backend be, int size, boolean dropout) {
-        Recorder rec = new Recorder();
+    static double norm(double[] v) {
+        double s = 0;
+        for (double x : v) s += x * x;
+        return Math.sqrt(s);
+    }
+
+    /**
+     * One tensor's comparison: the device's error and the noise floor (the reference's own change when its
+     * parameters and input move by float32's rounding), both relative to the reference's norm, or, for a
+     * tensor that is numerically zero (below 1e-6 of the largest gradient its layer writes, such as a bias
+     * before a batch norm in training mode, whose gradient is exactly 0), relative to that largest gradient.
+     * Allowed: the tolerance, or 10 x the noise where the net itself amplifies rounding more.
+     */
+    record Error(double error, double noise, double tol) {
+        static Error of(double[] device, double[] noisy, double[] ref, double layerScale, double tol) {
+            double r = norm(ref), scale = r < 1e-6 * layerScale ? layerScale : r;
+            double d = 0, n = 0;
+            for (int i = 0; i < ref.length; i++) {
+                d += (device[i] - ref[i]) * (device[i] - ref[i]);
+                n += (noisy[i] - ref[i]) * (noisy[i] - ref[i]);
+            }
+            return scale == 0 ? new Error(Math.sqrt(d), Math.sqrt(n), tol) : new Error(Math.sqrt(d) / scale, Math.sqrt(n) / scale, tol);
+        }
+
+        double allowed() { return Math.max(tol, NOISE_FACTOR * noise); }
+
+        boolean bad() { return !(error <= allowed()); }
+
+        double share() { return error / allowed(); }
+    }
+
+    /** A relu output within this many times its layer's rms rounding difference of 0 is at a kink: the two backends may decide it differently. */
+    static final double KINK = 10;
+
+    /** How many times the reference's own sensitivity to float32 rounding a device may be off. */
+    static final double NOISE_FACTOR = 10;
+
+    /**
+     * One forward-backward of the net on be, recording every layer. With perturb, every parameter and the
+     * input are first multiplied by 1 + u * 2^-24 (u uniform in [-1, 1)): float32's rounding, applied once.
+     */
+    private Recorder step(Nets.Spec s, Backend be, int size, boolean dropout, boolean perturb, Recorder follow) {
+        Recorder rec = new Recorder(follow);
+        SplittableRandom rng = new SplittableRandom(seed * 31 + 7);
+        double[] image = new double[batch * 3 * size * size];
+        float[] f = TensorDump.input(seed, batch, size);
+        for (int i = 0; i < image.length; i++) image[i] = perturb ? f[i] * (1 + (rng.nextDouble() * 2 - 1) * 0x1p-24) : f[i];
         try (Net n = s.create(be, classes, size, seed);
-             Tensor x = be.of(Shape.nchw(batch, 3, size, size), TensorDump.input(seed, batch, size));
+             Tensor x = be.alloc(Shape.nchw(batch, 3, size, size)).set(image);
              Ctx ctx = Ctx.training(be, seed).withDropout(dropout)) {
+            if (perturb) {
+                n.ensureBuilt();
+                for (Param p : n.model().params()) {
+                    double[] v = p.value().toDoubles();
+                    for (int i = 0; i < v.length; i++) v[i] *= 1 + (rng.nextDouble() * 2 - 1) * 0x1p-24;
+                    p.value().set(v);
+                }
+            }
             ctx.listener(rec);
             n.backward(ctx, n.forward(ctx, x));
         }

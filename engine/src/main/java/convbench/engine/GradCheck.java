@@ -23,8 +23,10 @@ import java.util.function.Function;
  * disagrees is looked at again before it is called a mismatch: if its one-sided slopes
  * (L(v + h) - L(v)) / h and (L(v) - L(v - h)) / h differ by more than the disagreement itself, or its
  * central difference moves when the step halves (a smooth function's moves by O(h^2)), a kink lies
- * within the step and the element is skipped; else it is a mismatch. With a step of 1e-6 skips are
- * rare; a check fails when more than {@link #maxSkippedShare} of a tensor's elements are skipped.
+ * within the step: the step shrinks a hundredfold (a kink at distance d is not straddled once h < d)
+ * and the element is measured again, twice at most; one still straddling a kink at 1e-4 h is skipped.
+ * One that is smooth and disagrees is a mismatch. Skips are rare; a check fails when more than
+ * {@link #maxSkippedShare} of a tensor's elements are skipped.
  */
 public final class GradCheck {
     /** Default relative step. */
@@ -36,6 +38,8 @@ public final class GradCheck {
      * float64 products, each computed through the whole net, so its error is a few hundred eps of that sum.
      */
     public static final double ROUNDING = 1000;
+    /** Where a kink lies within the step, the step shrinks by this factor, at most twice, before the element is skipped. */
+    static final double SHRINK = 1e-2;
 
     private final Backend backend;
     private double h = STEP, rtol = RTOL;
@@ -85,8 +89,11 @@ public final class GradCheck {
     }
 
     /** One checked element: backprop's and the numeric gradient, the error allowed, or skipped near a kink. */
-    public record Sample(String leaf, int index, double analytic, double numeric, boolean nearKink, double allowed) {
+    public record Sample(String leaf, int index, double analytic, double numeric, boolean nearKink, double allowed, double noise) {
         public double error() { return Math.abs(analytic - numeric); }
+
+        /** False where both values are within 10x the difference's rounding of 0 (a zero gradient): no relative error exists. */
+        public boolean resolved() { return Math.max(Math.abs(analytic), Math.abs(numeric)) > 10 * noise; }
 
         /** |a - n| / max(|a|, |n|), 0 when both are 0. */
         public double relativeError() {
@@ -176,18 +183,32 @@ public final class GradCheck {
             SplittableRandom pick = new SplittableRandom(li * 7919L + 1);
             for (int s = 0; s < count; s++) {
                 int i = count == n ? s : pick.nextInt(n);
-                double step = h * Math.max(1, Math.abs(v[i]));
-                double lp = evalAt(fn, l, v, i, v[i] + step), lm = evalAt(fn, l, v, i, v[i] - step);
-                double numeric = (lp - lm) / (2 * step);
-                double allowed = ROUNDING * Math.ulp(1.0) * absSum / step + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
+                double scale = Math.max(1, Math.abs(v[i]));
+                double step = h * scale, numeric, allowed, noise;
                 boolean kink = false;
-                double error = Math.abs(a[i] - numeric);
-                if (error > allowed) {
+                while (true) {
+                    double lp = evalAt(fn, l, v, i, v[i] + step), lm = evalAt(fn, l, v, i, v[i] - step);
+                    numeric = (lp - lm) / (2 * step);
+                    noise = ROUNDING * Math.ulp(1.0) * absSum / step;
+                    allowed = noise + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric));
+                    double error = Math.abs(a[i] - numeric);
+                    if (error <= allowed) break;
+                    // Before calling it a mismatch: is there a kink within the step? Its one-sided slopes then
+                    // disagree by more than the error (and more than their rounding), or the difference moves when the step halves.
                     double slopeP = (lp - l0) / step, slopeM = (l0 - lm) / step;
-                    double half = (evalAt(fn, l, v, i, v[i] + step / 2) - evalAt(fn, l, v, i, v[i] - step / 2)) / step;
-                    kink = Math.abs(slopeP - slopeM) > error || Math.abs(half - numeric) > allowed;
+                    boolean straddles = Math.abs(slopeP - slopeM) > Math.max(error, 2 * noise);
+                    if (!straddles) {
+                        double half = (evalAt(fn, l, v, i, v[i] + step / 2) - evalAt(fn, l, v, i, v[i] - step / 2)) / step;
+                        straddles = Math.abs(half - numeric) > allowed;
+                    }
+                    if (!straddles) break; // smooth, and still disagreeing: a mismatch
+                    if (step <= h * scale * SHRINK * SHRINK) { // kinks at every step tried: skipped
+                        kink = true;
+                        break;
+                    }
+                    step *= SHRINK; // a kink at distance d is no longer straddled once the step is below d
                 }
-                samples.add(new Sample(l.name, i, a[i], numeric, kink, allowed));
+                samples.add(new Sample(l.name, i, a[i], numeric, kink, allowed, noise));
             }
         }
         return samples;

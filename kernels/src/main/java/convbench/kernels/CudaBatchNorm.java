@@ -76,10 +76,7 @@ final class CudaBatchNorm implements BatchNormPlan {
 
     private Pointer scale(Tensor gamma) { return gamma == null ? ones.ptr() : be.ptr(gamma); }
 
-    /**
-     * y = gamma (x - mean) / sqrt(var + eps) + beta over the batch statistics, overwritten;
-     * m = (1 - f) m + f mean, v = (1 - f) v + f var M / (M - 1); saveMean, saveInvStd written.
-     */
+    /** {@link convbench.engine.ops.BatchNorm.Reference#forwardTraining}: y overwritten, the moving statistics updated, saveMean and saveInvStd written. */
     @Override
     public void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor movingMean, Tensor movingVar,
                                 double averageFactor, Tensor saveMean, Tensor saveInvStd) {
@@ -101,10 +98,7 @@ final class CudaBatchNorm implements BatchNormPlan {
                 pDesc, s, b, mean, var, eps), "cudnnBatchNormalizationForwardInference", what);
     }
 
-    /**
-     * With xhat = (x - mean) invStd, M = N H W: dbeta = sum dy, dgamma = sum dy xhat,
-     * dx = gamma invStd / M (M dy - dbeta - xhat dgamma). Each output overwritten or accumulated per its Grad.
-     */
+    /** {@link convbench.engine.ops.BatchNorm.Reference#backward}; each output overwritten or accumulated per its Grad. */
     @Override
     public void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Grad dx, Grad dgamma, Grad dbeta) {
         Cuda.enter(be, closed, what);
@@ -146,10 +140,7 @@ final class CudaBatchNorm implements BatchNormPlan {
             be.copyBytes(src, be.ptr(dst.t()), pBytes);
     }
 
-    /**
-     * Statistics constant: dx = dy gamma / sqrt(var + eps), dgamma = sum dy (x - mean) / sqrt(var + eps),
-     * dbeta = sum dy; each overwritten or accumulated per its Grad.
-     */
+    /** {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}; each output overwritten or accumulated per its Grad. */
     @Override
     public void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar, Grad dx, Grad dgamma, Grad dbeta) {
         Cuda.enter(be, closed, what);

@@ -365,11 +365,9 @@ final class CudaConv implements ConvPlan {
     // ---- backward ----
 
     /**
-     * From dz = dL/dz (before the activation):
-     * db[k] (=|+=) sum_{n,i,j} dz[n,k,i,j]                       (cudnnConvolutionBackwardBias, beta per db),
-     * dw (=|+=) corr(x, dz): dw[k,c,p,q] = sum dz[n,k,i,j] x[n,c,i*sh+p-pt,j*sw+q-pl] (BackwardFilter, beta per dw),
-     * dx (=|+=) conv_transpose(dz, w)                              (BackwardData, beta per dx; with explicit
-     * padding it overwrites the padded-size buffer and its interior is cropped into dx with dx's beta).
+     * From dz (before the activation), {@link convbench.engine.ops.Conv2d.Reference#backward} as three cuDNN calls:
+     * db by cudnnConvolutionBackwardBias, dw by BackwardFilter, dx by BackwardData, each with its Grad's beta
+     * (with explicit padding BackwardData overwrites the padded-size buffer and its interior is cropped into dx with dx's beta).
      */
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
         Cuda.enter(be, closed, what);

@@ -52,10 +52,7 @@ final class CudaLrn implements LrnPlan {
                 "cudnnLRNCrossChannelForward", what);
     }
 
-    /**
-     * With s = bias + alpha * sqr_sum: dx[c] = dy[c] s[c]^-beta
-     * - 2 alpha beta x[c] sum_{|c - c'| <= r} dy[c'] x[c'] s[c']^(-beta - 1); overwritten or accumulated (beta).
-     */
+    /** {@link convbench.engine.ops.Lrn.Reference#backward}, overwritten or accumulated (cuDNN's beta). */
     @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
         Cuda.enter(be, closed, what);
         Cuda.dnn(cudnnLRNCrossChannelBackward(be.dnn(), lrn, CUDNN_LRN_CROSS_CHANNEL_DIM1, Cuda.ONE, xDesc, be.ptr(y), xDesc, be.ptr(dy),

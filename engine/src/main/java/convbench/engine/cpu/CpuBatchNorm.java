@@ -83,9 +83,9 @@ final class CpuBatchNorm implements BatchNormPlan {
     }
 
     /**
-     * Both backward passes, per channel: dbeta = sum dy, dgamma = sum dy * xhat with
-     * xhat = (x - mean) * inv; dx = gamma * inv * dy, less gamma * inv / M * (dbeta + xhat * dgamma)
-     * when the statistics were the batch's own (they depend on x).
+     * Both backward passes ({@link convbench.engine.ops.BatchNorm.Reference#backward} and
+     * {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}) in one sweep per channel: the two
+     * sums first, then dx, with the batch-statistics terms only when batchStats (they depend on x).
      */
     private void backward(Tensor xt, Tensor dyt, Tensor gammaT, java.util.function.IntToDoubleFunction meanOf,
                           java.util.function.IntToDoubleFunction invOf, boolean batchStats, Grad dx, Grad dgamma, Grad dbeta) {

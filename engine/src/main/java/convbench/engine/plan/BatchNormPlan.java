@@ -11,31 +11,25 @@ public interface BatchNormPlan extends AutoCloseable {
     BatchNormDesc desc();
 
     /**
-     * Training: mean and biased variance over (N, H, W); y = gamma * (x - mean) / sqrt(var + eps) + beta.
-     * Moving statistics: m = (1 - f) * m + f * mean, v = (1 - f) * v + f * var * M / (M - 1) with
-     * M = N * H * W (the unbiased variance, as cuDNN and TF's fused batch norm do), f = averageFactor
-     * = 1 - decay. saveMean and saveInvStd (1 / sqrt(var + eps)) are kept for backward.
+     * Training forward with the batch statistics; updates the moving statistics (f = averageFactor =
+     * 1 - decay) and keeps saveMean and saveInvStd for backward. The arithmetic:
+     * {@link convbench.engine.ops.BatchNorm.Reference#forwardTraining}.
      */
     void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y,
                          Tensor movingMean, Tensor movingVar, double averageFactor,
                          Tensor saveMean, Tensor saveInvStd);
 
-    /** Inference: y = gamma * (x - movingMean) / sqrt(movingVar + eps) + beta. */
+    /** Inference forward on the moving statistics: {@link convbench.engine.ops.BatchNorm.Reference#forwardInference}. */
     void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVar, Tensor y);
 
     /**
-     * Training backward, with xhat = (x - mean) * invStd and M = N * H * W:
-     * dbeta = sum dy, dgamma = sum dy * xhat,
-     * dx = gamma * invStd / M * (M * dy - dbeta - xhat * dgamma).
-     * dgamma is null without scale.
+     * Training backward (the batch statistics depend on x): {@link convbench.engine.ops.BatchNorm.Reference#backward}.
+     * Each gradient overwrites or accumulates as its Grad says; any may be null (dgamma is, without scale).
      */
     void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                   Grad dx, Grad dgamma, Grad dbeta);
 
-    /**
-     * Inference backward (statistics are constants): dx = dy * gamma / sqrt(var + eps),
-     * dgamma = sum dy * (x - mean) / sqrt(var + eps), dbeta = sum dy.
-     */
+    /** Inference backward (the statistics are constants): {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}. */
     void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar,
                            Grad dx, Grad dgamma, Grad dbeta);
 

@@ -12,10 +12,10 @@ public interface ConcatPlan extends AutoCloseable {
 
     Shape y();
 
-    /** y[:, offset_i : offset_i + C_i] = xs[i]. */
+    /** {@link convbench.engine.ops.Concat.Reference#concat}. */
     void concat(List<Tensor> xs, Tensor y);
 
-    /** dxs[i] (=|+=) dy[:, offset_i : offset_i + C_i]; null entries are skipped. */
+    /** {@link convbench.engine.ops.Concat.Reference#split}; null entries are skipped. */
     void split(Tensor dy, List<Grad> dxs);
 
     @Override default void close() {}

@@ -3,9 +3,8 @@ package convbench.engine.plan;
 import convbench.engine.Shape;
 
 /**
- * A 2-D convolution, NCHW, weights (K, C, kh, kw), cross-correlation as in TF and cuDNN:
- * y[n,k,i,j] = act(b[k] + sum_{c,p,q} x[n, c, i*sh + p - padTop, j*sw + q - padLeft] * w[k,c,p,q]),
- * reading zeros outside x. Pads may differ before and after (TF SAME with an even total).
+ * A 2-D convolution, NCHW, weights (K, C, kh, kw), with explicit pads that may differ before and after
+ * (TF SAME with an odd total pads one more after). The arithmetic is {@link convbench.engine.ops.Conv2d.Reference}.
  */
 public record ConvDesc(Shape x, int filters, int kh, int kw, int strideH, int strideW,
                        int padTop, int padBottom, int padLeft, int padRight, boolean bias, Activation act) {

@@ -7,13 +7,13 @@ import convbench.engine.Tensor;
 public interface ConvPlan extends AutoCloseable {
     ConvDesc desc();
 
-    /** y = act(conv(x, w) + b), overwriting y. b is null when the desc has no bias. */
+    /** y = act(conv(x, w) + b), overwriting y ({@link convbench.engine.ops.Conv2d.Reference#forward}); b is null without bias. */
     void forward(Tensor x, Tensor w, Tensor b, Tensor y);
 
     /**
-     * Given dz, the gradient at the convolution's output before the activation:
-     * dx = conv_transpose(dz, w), dw = corr(x, dz), db = sum of dz over n, i, j.
-     * Any of dx, dw, db may be null (not wanted).
+     * From dz, the gradient at the convolution's output before the activation:
+     * {@link convbench.engine.ops.Conv2d.Reference#backward}. Each of dx, dw, db overwrites or accumulates
+     * as its Grad says, and may be null (not wanted).
      */
     void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db);
 

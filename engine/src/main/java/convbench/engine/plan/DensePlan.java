@@ -7,10 +7,10 @@ import convbench.engine.Tensor;
 public interface DensePlan extends AutoCloseable {
     DenseDesc desc();
 
-    /** y = act(x . w^T + b), overwriting y; b may be null. */
+    /** y = act(x . w^T + b), overwriting y ({@link convbench.engine.ops.Dense.Reference#forward}); b may be null. */
     void forward(Tensor x, Tensor w, Tensor b, Tensor y);
 
-    /** From dz (gradient before the activation): dx = dz . w, dw = dz^T . x, db = sum_n dz. Nulls are skipped. */
+    /** From dz, the gradient before the activation: {@link convbench.engine.ops.Dense.Reference#backward}. Nulls are skipped. */
     void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db);
 
     @Override default void close() {}

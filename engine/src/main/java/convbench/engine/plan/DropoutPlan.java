@@ -13,10 +13,10 @@ public interface DropoutPlan extends AutoCloseable {
     /** The reserve tensor forward fills (the mask, or cuDNN's reserve space) for backward to read. */
     Shape reserveShape();
 
-    /** y = x * mask / keep with a mask drawn from seed; the mask goes into reserve. */
+    /** y = x * mask with the mask drawn from seed ({@link convbench.engine.ops.Dropout.Reference}); the mask goes into reserve. */
     void forward(Tensor x, Tensor y, Tensor reserve, long seed);
 
-    /** dx = dy * mask / keep. */
+    /** {@link convbench.engine.ops.Dropout.Reference#backward}. */
     void backward(Tensor dy, Tensor reserve, Grad dx);
 
     @Override default void close() {}

@@ -8,10 +8,10 @@ import convbench.engine.Tensor;
 public interface ElementwisePlan extends AutoCloseable {
     Shape shape();
 
-    /** y = a + b (the residual join). */
+    /** y = a + b, the residual join ({@link convbench.engine.ops.Add.Reference#forward}). */
     void add(Tensor a, Tensor b, Tensor y);
 
-    /** dst = alpha * src, or dst += alpha * src when dst accumulates. */
+    /** dst (=|+=) alpha * src ({@link convbench.engine.ops.Add.Reference#scaleInto}). */
     void scaleInto(float alpha, Tensor src, Grad dst);
 
     @Override default void close() {}

@@ -8,19 +8,19 @@ import convbench.engine.Tensor;
 public interface LossPlan extends AutoCloseable {
     Shape shape();
 
-    /** tf.nn.l2_loss: loss = 0.5 * sum x^2. */
+    /** tf.nn.l2_loss: {@link convbench.engine.ops.L2Loss.Reference#forward}. */
     void l2(Tensor x, Tensor loss);
 
-    /** d(0.5 sum x^2)/dx = x, times the incoming scalar gradient dloss (1 when the loss is the objective). */
+    /** {@link convbench.engine.ops.L2Loss.Reference#backward}; dloss is 1 when the loss is the objective. */
     void l2Backward(Tensor x, float dloss, Grad dx);
 
     /**
-     * Softmax cross-entropy over channels of (N, C) logits against (N, C) label distributions,
-     * averaged over the batch: loss = -(1/N) sum_n sum_c labels * log softmax(logits). probs receives softmax(logits).
+     * Softmax cross-entropy of (N, C) logits against (N, C) label distributions, averaged over the batch;
+     * probs receives softmax(logits): {@link convbench.engine.ops.SoftmaxCrossEntropy.Reference#forward}.
      */
     void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss);
 
-    /** dlogits = dloss * (probs - labels) / N. */
+    /** {@link convbench.engine.ops.SoftmaxCrossEntropy.Reference#backward}. */
     void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits);
 
     @Override default void close() {}

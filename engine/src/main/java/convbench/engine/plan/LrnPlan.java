@@ -6,12 +6,10 @@ import convbench.engine.Tensor;
 public interface LrnPlan extends AutoCloseable {
     LrnDesc desc();
 
+    /** {@link convbench.engine.ops.Lrn.Reference#forward}. */
     void forward(Tensor x, Tensor y);
 
-    /**
-     * With s = bias + alpha * sqr_sum: dx[c] = dy[c] * s[c]^-beta
-     *   - 2 * alpha * beta * x[c] * sum_{c' : |c - c'| <= r} dy[c'] * x[c'] * s[c']^(-beta - 1).
-     */
+    /** {@link convbench.engine.ops.Lrn.Reference#backward}; dx overwrites or accumulates as its Grad says. */
     void backward(Tensor x, Tensor y, Tensor dy, Grad dx);
 
     @Override default void close() {}

@@ -3,7 +3,7 @@ package convbench.engine.plan;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
 
-/** SGD with momentum, as TF's MomentumOptimizer: v = momentum * v + dw; w -= lr * v. */
+/** SGD with momentum, as TF's MomentumOptimizer: {@link convbench.engine.ops.SgdMomentum.Reference#update}. */
 public interface SgdPlan extends AutoCloseable {
     Shape shape();
 

@@ -8,10 +8,10 @@ import convbench.engine.Tensor;
 public interface SoftmaxPlan extends AutoCloseable {
     Shape shape();
 
-    /** y[c] = exp(x[c] - max) / sum_c' exp(x[c'] - max). */
+    /** {@link convbench.engine.ops.Softmax.Reference#forward}. */
     void forward(Tensor x, Tensor y);
 
-    /** dx[c] = y[c] * (dy[c] - sum_c' dy[c'] * y[c']). */
+    /** From the output y: {@link convbench.engine.ops.Softmax.Reference#backward}. */
     void backward(Tensor y, Tensor dy, Grad dx);
 
     @Override default void close() {}

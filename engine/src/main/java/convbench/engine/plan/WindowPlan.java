@@ -9,7 +9,7 @@ public interface WindowPlan extends AutoCloseable {
 
     void forward(Tensor x, Tensor y);
 
-    /** dx[n, c, i * sh - pt, j * sw - pl] (=|+=) dy[n, c, i, j]; every other cell of dx gets 0 (or is left as is when accumulating). */
+    /** {@link convbench.engine.ops.Pad.Reference#backward}; overwriting sets every other cell of dx to 0. */
     void backward(Tensor dy, Grad dx);
 
     @Override default void close() {}
