@@ -24,7 +24,9 @@ final class NvtxRanges implements LayerListener {
         return new NvtxRanges();
     }
 
+    /** Opens a timed step's range (closing first any that a failed step left open). */
     void step(String name) {
+        endStep();
         push(name);
     }
 
