@@ -123,14 +123,18 @@ log="$work/session.log"
 summary="$work/summary.txt"
 echo "convbench GPU session $(date -u +%FT%TZ), device $dev, deadline ${1:-480}s, work $work" > "$summary"
 limit_archive=$(( 15 * 1024 * 1024 ))
-pack() { # the work folder into $out/session.tar.gz (atomically), files over 2 MiB left out if the archive would pass 15 MiB
-  local tmp="$work.tar.gz" big=""
+noted_big=""
+pack() { # the work folder into $out/session.tar.gz (atomically); if that would pass 15 MiB, files over 2 MiB go in as their last 256 KiB
+  local tmp="$work.tar.gz" big="" f
   tar -czf "$tmp" -C "$work" . 2>/dev/null
   if [ "$(stat -c %s "$tmp" 2>/dev/null || echo 0)" -gt "$limit_archive" ]; then
-    big="$(cd "$work" && find . -type f -size +2M | sort | tr '\n' ' ')"
-    ( cd "$work" && find . -type f -size +2M > "$work.big" )
+    ( cd "$work" && find . -type f -size +2M | sort > "$work.big" )
+    while read -r f; do tail -c 262144 "$work/$f" > "$work/$f.tail"; big="$big $f"; done < "$work.big"
     tar -czf "$tmp" -C "$work" -X "$work.big" . 2>/dev/null
-    echo "archive: left out (over 2 MiB, the archive would pass 15 MiB): $big" >> "$summary"
+    if [ "$big" != "$noted_big" ]; then
+      echo "archive: over 2 MiB, only their last 256 KiB (NAME.tail) are in it:$big" >> "$summary"
+      noted_big="$big"
+    fi
   fi
   mv -f "$tmp" "$out/session.tar.gz"
   cp "$summary" "$out/summary.txt"
