@@ -80,7 +80,7 @@ final class CudaConv implements ConvPlan {
     private final cudnnTensorDescriptor xDesc, xInDesc, yDesc, bDesc;
     private final cudnnFilterDescriptor wDesc;
     private final cudnnConvolutionDescriptor conv;
-    private Descriptors descs;
+    private final Descriptors descs; // owns the descriptors above
     private final cudnnActivationDescriptor relu;
     private final Choice fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
     private final StridedCopy pad; // x -> interior of xPad (null when cuDNN's symmetric pads suffice)

@@ -50,7 +50,7 @@ final class CudaPool implements PoolPlan {
     private final String what;
     private final boolean max, explicit;
     private final cudnnPoolingDescriptor pool;
-    private final Descriptors descs;
+    private final Descriptors descs; // owns the descriptors above
     private final cudnnTensorDescriptor xDesc, xInDesc, yDesc, rDesc;
     private final cudnnOpTensorDescriptor mul;
     private final StridedCopy pad;
