@@ -1,6 +1,7 @@
 package convbench.bench;
 
 import convbench.engine.Backend;
+import convbench.engine.LayerListener;
 import convbench.engine.MemoryStats;
 import convbench.engine.Timer;
 
@@ -23,6 +24,15 @@ final class Harness {
 
         /** After timed step index (from 0), with its duration. */
         default void stepped(int index, int of, double millis) {}
+
+        /** What observes the layers of each timed step (NVTX ranges under --nvtx), or null. */
+        default LayerListener layers() { return null; }
+
+        /** Just before timed step index starts its timer: host-side work only, no synchronisation. */
+        default void stepStarting(int index, int of) {}
+
+        /** Just after timed step index stopped its timer, before its time is read. */
+        default void stepEnded(int index, int of) {}
     }
 
     /** One mode's measurement. */
@@ -44,9 +54,11 @@ final class Harness {
             try {
                 for (int i = 0; i < steps; i++) {
                     long w0 = System.nanoTime();
+                    listener.stepStarting(i, steps);
                     t.start();
-                    w.step(mode, seed + warmup + i, null);
+                    w.step(mode, seed + warmup + i, listener.layers());
                     t.stop();
+                    listener.stepEnded(i, steps);
                     samples[i] = t.elapsedMillis(); // waits for the step's end event, nothing else
                     wall[i] = (System.nanoTime() - w0) / 1e6;
                     listener.stepped(i, steps, samples[i]);

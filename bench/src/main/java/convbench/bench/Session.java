@@ -5,6 +5,7 @@ import convbench.engine.BackendOptions;
 import convbench.engine.BackendUnavailableException;
 import convbench.engine.Backends;
 import convbench.engine.DeviceMemoryException;
+import convbench.engine.LayerListener;
 import convbench.engine.MetaBackend;
 import convbench.nets.Net;
 import convbench.nets.Nets;
@@ -49,7 +50,11 @@ final class Session implements AutoCloseable {
         this.backendLine = backend.name() + (opened.fallbackReason() != null
                 ? " (--device auto found no usable GPU, so this runs on the CPU: " + opened.fallbackReason() + ")" : "");
         this.env = new LinkedHashMap<>(backend.environment());
+        this.nvtx = o.nvtxOn() ? NvtxRanges.open(env) : null;
     }
+
+    /** NVTX ranges (--nvtx, --profile), or null. */
+    private final NvtxRanges nvtx;
 
     /** Opens --device: a bad spec is a usage error (exit 2), a device that cannot be used a run-time failure (exit 1). */
     static Backends.Opened open(String device, BackendOptions options) {
@@ -101,6 +106,16 @@ final class Session implements AutoCloseable {
                 @Override public void stepped(int index, int of, double millis) {
                     if ((o.warmup + index) % 10 == 0) say(TextReport.progress(index, millis) + "\n");
                     progress.show(net.name() + " " + mode.id, index + 1, of);
+                }
+
+                @Override public LayerListener layers() { return nvtx; }
+
+                @Override public void stepStarting(int index, int of) {
+                    if (nvtx != null) nvtx.step(net.name() + " " + mode.id + " step " + index);
+                }
+
+                @Override public void stepEnded(int index, int of) {
+                    if (nvtx != null) nvtx.endStep();
                 }
             });
         } catch (DeviceMemoryException e) {

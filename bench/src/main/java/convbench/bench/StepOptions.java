@@ -51,8 +51,14 @@ final class StepOptions {
     @Option(names = "--quiet", description = "No progress lines, no progress bar: the results only.")
     boolean quiet;
 
-    @Option(names = "--profile", description = "Wrap only the timed steps in cudaProfilerStart/Stop (nsys --capture-range=cudaProfilerApi).")
+    @Option(names = "--profile", description = "Wrap only the timed steps in cudaProfilerStart/Stop (nsys --capture-range=cudaProfilerApi); turns on --nvtx.")
     boolean profile;
+
+    @Option(names = "--nvtx", description = "NVTX ranges for Nsight Systems: each timed step, and each layer's forward and backward by its name (on with --profile).")
+    boolean nvtx;
+
+    /** NVTX ranges asked for: --nvtx, or --profile. */
+    boolean nvtxOn() { return nvtx || profile; }
 
     int threads() { return threads == null ? Runtime.getRuntime().availableProcessors() : threads; }
 

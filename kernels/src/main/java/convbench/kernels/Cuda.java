@@ -117,6 +117,24 @@ final class Cuda {
 
     // ---- descriptors ----
 
+    /**
+     * Pads as cuDNN's convolution and pooling descriptors take them: one symmetric pad per axis (the smaller
+     * side of each), and what the other side needs beyond it as an explicit border of a padded copy of x.
+     */
+    record Pads(int padH, int padW, int extraT, int extraB, int extraL, int extraR) {
+        static Pads of(int top, int bottom, int left, int right) {
+            int h = Math.min(top, bottom), w = Math.min(left, right);
+            return new Pads(h, w, top - h, bottom - h, left - w, right - w);
+        }
+
+        /** True when the pads are asymmetric on some axis, so x goes through a padded buffer. */
+        boolean explicit() { return extraT + extraB + extraL + extraR > 0; }
+
+        int paddedH(int h) { return h + extraT + extraB; }
+
+        int paddedW(int w) { return w + extraL + extraR; }
+    }
+
     /** A shape as NCHW: rank 4 as is, (N, F) as (N, F, 1, 1), (n) as (1, n, 1, 1), rank 3 as (a, b, c, 1). */
     static int[] dims4(Shape s) {
         return switch (s.rank()) {

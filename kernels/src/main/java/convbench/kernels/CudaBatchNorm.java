@@ -62,14 +62,19 @@ final class CudaBatchNorm implements BatchNormPlan {
         this.eps = d.epsilon();
         if (!(eps > 0)) throw new IllegalArgumentException(what + ": epsilon must be positive for cuDNN, got " + eps);
         xDesc = Cuda.tensor(d.x());
-        Cuda.dnn(cudnnCreateTensorDescriptor(pDesc), "cudnnCreateTensorDescriptor", what);
-        Cuda.dnn(cudnnDeriveBNTensorDescriptor(pDesc, xDesc, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor", what); // (1, C, 1, 1)
+        deriveParams(pDesc, xDesc, what);
         xBytes = Cuda.bytes(d.x().size());
         pBytes = Cuda.bytes(d.channels());
         ones = be.buffer(pBytes);
         zeros = be.buffer(pBytes);
         be.setTensor(pDesc, ones.ptr(), 1f);
         be.memsetZero(zeros.ptr(), pBytes);
+    }
+
+    /** Creates pDesc as cuDNN's (1, C, 1, 1) parameter descriptor for x in SPATIAL mode; no handle needed. */
+    static void deriveParams(cudnnTensorDescriptor pDesc, cudnnTensorDescriptor xDesc, String what) {
+        Cuda.dnn(cudnnCreateTensorDescriptor(pDesc), "cudnnCreateTensorDescriptor", what);
+        Cuda.dnn(cudnnDeriveBNTensorDescriptor(pDesc, xDesc, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor", what); // (1, C, 1, 1)
     }
 
     @Override public BatchNormDesc desc() { return d; }

@@ -79,12 +79,13 @@ final class CudaConv implements ConvPlan {
     private final String what;
     private final cudnnTensorDescriptor xDesc, xInDesc, yDesc, bDesc;
     private final cudnnFilterDescriptor wDesc;
-    private final cudnnConvolutionDescriptor conv = new cudnnConvolutionDescriptor();
+    private final cudnnConvolutionDescriptor conv;
+    private final Descriptors descs; // owns the descriptors above
     private final cudnnActivationDescriptor relu;
     private final Choice fwdAlgo, bwdDataAlgo, bwdFilterAlgo;
     private final StridedCopy pad; // x -> interior of xPad (null when cuDNN's symmetric pads suffice)
     private final DeviceAllocator.Block xPad, dxPad;
-    private boolean fused, closed, convMade;
+    private boolean fused, closed;
 
     CudaConv(CudaBackend be, ConvDesc d) {
         this.be = be;
@@ -93,26 +94,17 @@ final class CudaConv implements ConvPlan {
         this.what = "conv " + d.kh() + "x" + d.kw() + "/" + d.strideH() + "x" + d.strideW() + " " + x + " -> " + y;
         try { // a failure part-way (no algorithm, out of memory) frees what was made
             int n = x.n(), c = x.c(), h = x.h(), w = x.w();
-            int padH = Math.min(d.padTop(), d.padBottom()), padW = Math.min(d.padLeft(), d.padRight());
-            int extraT = d.padTop() - padH, extraB = d.padBottom() - padH, extraL = d.padLeft() - padW, extraR = d.padRight() - padW;
-            boolean explicit = extraT + extraB + extraL + extraR > 0;
-            int hp = h + extraT + extraB, wp = w + extraL + extraR;
-
-            xDesc = Cuda.tensor(x);
-            xInDesc = explicit ? Cuda.tensor(n, c, hp, wp) : xDesc;
-            yDesc = Cuda.tensor(y);
-            bDesc = d.bias() ? Cuda.tensor(1, d.filters(), 1, 1) : null;
-            wDesc = Cuda.filter(d.filters(), c, d.kh(), d.kw());
-            Cuda.dnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor", what);
-            convMade = true;
-            Cuda.dnn(cudnnSetConvolution2dDescriptor(conv, padH, padW, d.strideH(), d.strideW(), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-                    "cudnnSetConvolution2dDescriptor", what);
-            Cuda.dnn(cudnnSetConvolutionMathType(conv, be.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
-
-            int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
-            Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xInDesc, wDesc, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
-            if (on[0] != y.n() || oc[0] != y.c() || oh[0] != y.h() || ow[0] != y.w())
-                throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+            descs = new Descriptors(d, be.tf32(), what);
+            Cuda.Pads p = descs.pads;
+            boolean explicit = p.explicit();
+            int extraT = p.extraT(), extraL = p.extraL();
+            int hp = p.paddedH(h), wp = p.paddedW(w);
+            xDesc = descs.x;
+            xInDesc = descs.xIn;
+            yDesc = descs.y;
+            bDesc = descs.b;
+            wDesc = descs.w;
+            conv = descs.conv;
 
             if (explicit) {
                 pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
@@ -411,11 +403,61 @@ final class CudaConv implements ConvPlan {
         if (pad != null) pad.close();
         be.release(xPad);
         be.release(dxPad);
-        Cuda.destroy(yDesc, bDesc);
-        if (xInDesc != xDesc) Cuda.destroy(xInDesc);
-        Cuda.destroy(xDesc);
-        Cuda.destroy(wDesc);
-        if (convMade) cudnnDestroyConvolutionDescriptor(conv);
+        if (descs != null) descs.close();
         if (relu != null) cudnnDestroyActivationDescriptor(relu);
+    }
+
+    /**
+     * The descriptors of a plan as cuDNN sees them, made without a handle or device memory: x, x as convolved
+     * (the padded buffer's shape when the pads are asymmetric), y, the bias, the filter, and the convolution
+     * (the smaller pad of each axis, stride, cross-correlation, FP32 compute, math type CUDNN_FMA_MATH for
+     * strict FP32 or CUDNN_DEFAULT_MATH for TF32), checked against the engine's y through cuDNN's
+     * cudnnGetConvolution2dForwardOutputDim. A failure part-way destroys what was made. The real-library
+     * tier builds these for every convolution of every net against the real cuDNN.
+     */
+    static final class Descriptors implements AutoCloseable {
+        final Cuda.Pads pads;
+        final cudnnTensorDescriptor x, xIn, y, b;
+        final cudnnFilterDescriptor w;
+        final cudnnConvolutionDescriptor conv = new cudnnConvolutionDescriptor();
+        /** cuDNN's output dimensions (n, c, h, w) for xIn, w and conv. */
+        final int[] outputDim;
+        private boolean convMade;
+        private cudnnTensorDescriptor xMade, xInMade, yMade, bMade;
+        private cudnnFilterDescriptor wMade;
+
+        Descriptors(ConvDesc d, boolean tf32, String what) {
+            try {
+                Shape xs = d.x(), ys = d.y();
+                pads = Cuda.Pads.of(d.padTop(), d.padBottom(), d.padLeft(), d.padRight());
+                x = xMade = Cuda.tensor(xs);
+                xIn = pads.explicit() ? (xInMade = Cuda.tensor(xs.n(), xs.c(), pads.paddedH(xs.h()), pads.paddedW(xs.w()))) : x;
+                y = yMade = Cuda.tensor(ys);
+                b = d.bias() ? (bMade = Cuda.tensor(1, d.filters(), 1, 1)) : null;
+                w = wMade = Cuda.filter(d.filters(), xs.c(), d.kh(), d.kw());
+                Cuda.dnn(cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor", what);
+                convMade = true;
+                Cuda.dnn(cudnnSetConvolution2dDescriptor(conv, pads.padH(), pads.padW(), d.strideH(), d.strideW(), 1, 1,
+                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "cudnnSetConvolution2dDescriptor", what);
+                Cuda.dnn(cudnnSetConvolutionMathType(conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
+                int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
+                Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xIn, w, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
+                outputDim = new int[] {on[0], oc[0], oh[0], ow[0]};
+                if (on[0] != ys.n() || oc[0] != ys.c() || oh[0] != ys.h() || ow[0] != ys.w())
+                    throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override public void close() {
+            Cuda.destroy(xMade, xInMade, yMade, bMade);
+            Cuda.destroy(wMade);
+            if (convMade) cudnnDestroyConvolutionDescriptor(conv);
+            xMade = xInMade = yMade = bMade = null;
+            wMade = null;
+            convMade = false;
+        }
     }
 }

@@ -46,12 +46,18 @@ final class CudaDropout implements DropoutPlan {
         this.what = "dropout keep " + keep + " " + shape;
         if (!(keep > 0 && keep <= 1)) throw new IllegalArgumentException(what + ": keep must be in (0, 1]");
         desc = Cuda.tensor(shape);
+        reserveBytes = reserveBytes(desc, what);
         long[] size = {0};
-        Cuda.dnn(cudnnDropoutGetReserveSpaceSize(desc, size), "cudnnDropoutGetReserveSpaceSize", what);
-        reserveBytes = size[0];
         Cuda.dnn(cudnnDropoutGetStatesSize(be.dnn(), size), "cudnnDropoutGetStatesSize", what);
         states = be.buffer(Math.max(1, size[0]));
         Cuda.dnn(cudnnCreateDropoutDescriptor(dropout), "cudnnCreateDropoutDescriptor", what);
+    }
+
+    /** cuDNN's reserve-space bytes for a dropout over desc; no handle needed. */
+    static long reserveBytes(cudnnTensorDescriptor desc, String what) {
+        long[] size = {0};
+        Cuda.dnn(cudnnDropoutGetReserveSpaceSize(desc, size), "cudnnDropoutGetReserveSpaceSize", what);
+        return size[0];
     }
 
     @Override public Shape shape() { return shape; }

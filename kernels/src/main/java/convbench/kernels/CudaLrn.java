@@ -30,15 +30,29 @@ final class CudaLrn implements LrnPlan {
     CudaLrn(CudaBackend be, LrnDesc d) {
         this.be = be;
         this.d = d;
-        int n = d.window();
         this.what = "lrn r=" + d.depthRadius() + " " + d.x();
+        xDesc = Cuda.tensor(d.x());
+        try {
+            set(lrn, d, what);
+        } catch (RuntimeException e) {
+            Cuda.destroy(xDesc);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates and sets the LRN descriptor of d (TF's parameters mapped to cuDNN's: n = 2r + 1, alpha * n,
+     * beta, k = bias), after checking them against cuDNN's limits; no handle needed (the real-library tier
+     * sets the LRN layers of every net against the real cuDNN this way). Fails with one sentence.
+     */
+    static void set(cudnnLRNDescriptor lrn, LrnDesc d, String what) {
+        int n = d.window();
         if (n < 1 || n > 16)
             throw new IllegalArgumentException(what + ": cuDNN's LRN window is 1 to 16 channels and depth radius "
                     + d.depthRadius() + " needs " + n + ": use the CPU backend for this layer's geometry");
         if (d.bias() < 1e-5 || d.beta() < 0.01)
             throw new IllegalArgumentException(what + ": cuDNN's LRN needs bias >= 1e-5 and beta >= 0.01, got bias "
                     + d.bias() + " and beta " + d.beta());
-        xDesc = Cuda.tensor(d.x());
         Cuda.dnn(cudnnCreateLRNDescriptor(lrn), "cudnnCreateLRNDescriptor", what);
         Cuda.dnn(cudnnSetLRNDescriptor(lrn, n, d.alpha() * n, d.beta(), d.bias()), "cudnnSetLRNDescriptor", what);
     }

@@ -49,7 +49,8 @@ final class CudaPool implements PoolPlan {
     private final PoolDesc d;
     private final String what;
     private final boolean max, explicit;
-    private final cudnnPoolingDescriptor pool = new cudnnPoolingDescriptor();
+    private final cudnnPoolingDescriptor pool;
+    private final Descriptors descs; // owns the descriptors above
     private final cudnnTensorDescriptor xDesc, xInDesc, yDesc, rDesc;
     private final cudnnOpTensorDescriptor mul;
     private final StridedCopy pad;
@@ -64,25 +65,15 @@ final class CudaPool implements PoolPlan {
                 + " " + x + " -> " + y;
         max = d.mode() == PoolDesc.Mode.MAX;
         int n = x.n(), c = x.c(), h = x.h(), w = x.w();
-        int padH = Math.min(d.padTop(), d.padBottom()), padW = Math.min(d.padLeft(), d.padRight());
-        int extraT = d.padTop() - padH, extraB = d.padBottom() - padH, extraL = d.padLeft() - padW, extraR = d.padRight() - padW;
-        explicit = extraT + extraB + extraL + extraR > 0;
-        int hp = h + extraT + extraB, wp = w + extraL + extraR;
-        if (padH >= d.kh() || padW >= d.kw())
-            throw new IllegalArgumentException(what + ": cuDNN needs pads smaller than the window, got pads "
-                    + d.padTop() + "," + d.padBottom() + "," + d.padLeft() + "," + d.padRight());
-
-        xDesc = Cuda.tensor(x);
-        yDesc = Cuda.tensor(y);
-        xInDesc = explicit ? Cuda.tensor(n, c, hp, wp) : xDesc;
-        int mode = max ? CUDNN_POOLING_MAX : explicit ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
-        Cuda.dnn(cudnnCreatePoolingDescriptor(pool), "cudnnCreatePoolingDescriptor", what);
-        Cuda.dnn(cudnnSetPooling2dDescriptor(pool, mode, CUDNN_NOT_PROPAGATE_NAN, d.kh(), d.kw(), padH, padW, d.strideH(), d.strideW()),
-                "cudnnSetPooling2dDescriptor", what);
-        int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
-        Cuda.dnn(cudnnGetPooling2dForwardOutputDim(pool, xInDesc, on, oc, oh, ow), "cudnnGetPooling2dForwardOutputDim", what);
-        if (on[0] != y.n() || oc[0] != y.c() || oh[0] != y.h() || ow[0] != y.w())
-            throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+        descs = new Descriptors(d, what);
+        Cuda.Pads p = descs.pads;
+        explicit = p.explicit();
+        int extraT = p.extraT(), extraL = p.extraL();
+        int hp = p.paddedH(h), wp = p.paddedW(w);
+        xDesc = descs.x;
+        yDesc = descs.y;
+        xInDesc = descs.xIn;
+        pool = descs.pool;
 
         if (!explicit) {
             pad = null;
@@ -181,9 +172,61 @@ final class CudaPool implements PoolPlan {
         be.release(dxPad);
         be.release(r);
         be.release(tmp);
-        if (xInDesc != xDesc) Cuda.destroy(xInDesc);
-        Cuda.destroy(xDesc, yDesc, rDesc);
+        Cuda.destroy(rDesc);
         if (mul != null) cudnnDestroyOpTensorDescriptor(mul);
-        cudnnDestroyPoolingDescriptor(pool);
+        descs.close();
+    }
+
+    /**
+     * The descriptors of a plan as cuDNN sees them, made without a handle or device memory: x, x as pooled
+     * (the padded buffer's shape when the pads are asymmetric), y, and the pooling descriptor (MAX;
+     * AVERAGE_COUNT_EXCLUDE_PADDING, or INCLUDE_PADDING over the zero border of the padded buffer; the
+     * smaller pad of each axis), checked against the engine's y through cuDNN's
+     * cudnnGetPooling2dForwardOutputDim. A failure part-way destroys what was made. The real-library tier
+     * builds these for every pooling layer of every net against the real cuDNN.
+     */
+    static final class Descriptors implements AutoCloseable {
+        final Cuda.Pads pads;
+        final cudnnTensorDescriptor x, xIn, y;
+        final cudnnPoolingDescriptor pool = new cudnnPoolingDescriptor();
+        final int mode;
+        /** cuDNN's output dimensions (n, c, h, w) for xIn and pool. */
+        final int[] outputDim;
+        private boolean poolMade;
+        private cudnnTensorDescriptor xMade, xInMade, yMade;
+
+        Descriptors(PoolDesc d, String what) {
+            Shape xs = d.x(), ys = d.y();
+            pads = Cuda.Pads.of(d.padTop(), d.padBottom(), d.padLeft(), d.padRight());
+            if (pads.padH() >= d.kh() || pads.padW() >= d.kw())
+                throw new IllegalArgumentException(what + ": cuDNN needs pads smaller than the window, got pads "
+                        + d.padTop() + "," + d.padBottom() + "," + d.padLeft() + "," + d.padRight());
+            boolean max = d.mode() == PoolDesc.Mode.MAX;
+            mode = max ? CUDNN_POOLING_MAX : pads.explicit() ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
+            try {
+                x = xMade = Cuda.tensor(xs);
+                y = yMade = Cuda.tensor(ys);
+                xIn = pads.explicit() ? (xInMade = Cuda.tensor(xs.n(), xs.c(), pads.paddedH(xs.h()), pads.paddedW(xs.w()))) : x;
+                Cuda.dnn(cudnnCreatePoolingDescriptor(pool), "cudnnCreatePoolingDescriptor", what);
+                poolMade = true;
+                Cuda.dnn(cudnnSetPooling2dDescriptor(pool, mode, CUDNN_NOT_PROPAGATE_NAN, d.kh(), d.kw(), pads.padH(), pads.padW(),
+                        d.strideH(), d.strideW()), "cudnnSetPooling2dDescriptor", what);
+                int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
+                Cuda.dnn(cudnnGetPooling2dForwardOutputDim(pool, xIn, on, oc, oh, ow), "cudnnGetPooling2dForwardOutputDim", what);
+                outputDim = new int[] {on[0], oc[0], oh[0], ow[0]};
+                if (on[0] != ys.n() || oc[0] != ys.c() || oh[0] != ys.h() || ow[0] != ys.w())
+                    throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override public void close() {
+            Cuda.destroy(xMade, xInMade, yMade);
+            if (poolMade) cudnnDestroyPoolingDescriptor(pool);
+            xMade = xInMade = yMade = null;
+            poolMade = false;
+        }
     }
 }

@@ -20,16 +20,36 @@ final class TestElfReader {
 
     record Verneed(int version, String file, List<Vernaux> aux) {}
 
+    /**
+     * A dynamic symbol: defined here or imported (undefined), with its version: for a definition the
+     * version node it is defined under (hidden: a non-default "name@version", not "name@@version"), for an
+     * import the version and the file named in the version-needed entry; null when unversioned.
+     */
+    record Sym(String name, boolean defined, int type, String version, String file, boolean hidden) {}
+
     final List<String> needed = new ArrayList<>();
     final List<Verneed> verneeds = new ArrayList<>();
+    /** Version definitions: index -> name (.gnu.version_d). */
+    final Map<Integer, String> verdefs = new HashMap<>();
+    /** The dynamic symbol table (.dynsym), index 0 left out. */
+    final List<Sym> symbols = new ArrayList<>();
     String soname;
 
     private final ByteBuffer b;
     private final Map<String, long[]> sections = new HashMap<>(); // name -> {offset, size, link, info}
     private final List<long[]> byIndex = new ArrayList<>();
 
-    TestElfReader(byte[] elf) {
-        b = ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN);
+    TestElfReader(byte[] elf) { this(ByteBuffer.wrap(elf)); }
+
+    /** Reads the file through a read-only mapping (the real cuBLAS is 108 MB). */
+    static TestElfReader of(java.nio.file.Path file) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            return new TestElfReader(ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size()));
+        }
+    }
+
+    TestElfReader(ByteBuffer elf) {
+        b = elf.order(ByteOrder.LITTLE_ENDIAN);
         if (b.getInt(0) != 0x464c457f) throw new IllegalArgumentException("not ELF");
         if (b.get(4) != 2 || b.get(5) != 1) throw new IllegalArgumentException("not ELF64 LE");
         long shoff = b.getLong(0x28);
@@ -39,7 +59,8 @@ final class TestElfReader {
         for (int i = 0; i < shnum; i++) {
             int sh = (int) (shoff + (long) i * shentsize);
             byIndex.add(new long[] {Integer.toUnsignedLong(b.getInt(sh)), b.getLong(sh + 0x18), b.getLong(sh + 0x20),
-                    Integer.toUnsignedLong(b.getInt(sh + 0x28)), Integer.toUnsignedLong(b.getInt(sh + 0x2c))});
+                    Integer.toUnsignedLong(b.getInt(sh + 0x28)), Integer.toUnsignedLong(b.getInt(sh + 0x2c)),
+                    Integer.toUnsignedLong(b.getInt(sh + 4))}); // name, offset, size, link, info, type
         }
         long shstrOff = byIndex.get(shstrndx)[1];
         for (long[] s : byIndex) sections.put(cstring((int) (shstrOff + s[0])), new long[] {s[1], s[2], s[3], s[4]});
@@ -73,6 +94,60 @@ final class TestElfReader {
                 at += b.getInt(at + 12);
             }
         }
+
+        long[] vd = sections.get(".gnu.version_d");
+        if (vd != null) {
+            long str = byIndex.get((int) vd[2])[1];
+            int at = (int) vd[0];
+            for (int i = 0; i < vd[3]; i++) { // sh_info = number of entries
+                int ndx = Short.toUnsignedInt(b.getShort(at + 4));
+                int aux = at + b.getInt(at + 12);
+                verdefs.put(ndx, cstring((int) (str + Integer.toUnsignedLong(b.getInt(aux)))));
+                at += b.getInt(at + 16);
+            }
+        }
+        Map<Integer, String[]> needIndex = new HashMap<>(); // vna_other -> {version, file}
+        for (Verneed v : verneeds) for (Vernaux a : v.aux()) needIndex.put(a.other(), new String[] {a.name(), v.file()});
+
+        long[] dynsym = null;
+        for (long[] sec : byIndex) if (sec[5] == 11) dynsym = sec; // SHT_DYNSYM
+        long[] versym = sections.get(".gnu.version");
+        if (dynsym != null) {
+            long str = byIndex.get((int) dynsym[3])[1];
+            int count = (int) (dynsym[2] / 24);
+            for (int i = 1; i < count; i++) {
+                int at = (int) (dynsym[1] + 24L * i);
+                String name = cstring((int) (str + Integer.toUnsignedLong(b.getInt(at))));
+                int info = b.get(at + 4) & 0xff;
+                int shndx = Short.toUnsignedInt(b.getShort(at + 6));
+                int vs = versym == null ? 1 : Short.toUnsignedInt(b.getShort((int) (versym[0] + 2L * i)));
+                int idx = vs & 0x7fff;
+                boolean defined = shndx != 0;
+                String version = null, file = null;
+                if (idx > 1) {
+                    if (defined) version = verdefs.get(idx);
+                    else {
+                        String[] need = needIndex.get(idx);
+                        if (need != null) { version = need[0]; file = need[1]; }
+                    }
+                }
+                symbols.add(new Sym(name, defined, info & 0xf, version, file, (vs & 0x8000) != 0));
+            }
+        }
+    }
+
+    /** The imported (undefined) symbols by name. */
+    Map<String, Sym> imports() {
+        Map<String, Sym> m = new java.util.TreeMap<>();
+        for (Sym s : symbols) if (!s.defined()) m.put(s.name(), s);
+        return m;
+    }
+
+    /** The defined symbols by name (the default version's where a name is defined more than once). */
+    Map<String, Sym> exports() {
+        Map<String, Sym> m = new java.util.TreeMap<>();
+        for (Sym s : symbols) if (s.defined() && (!s.hidden() || !m.containsKey(s.name()))) m.put(s.name(), s);
+        return m;
     }
 
     Verneed verneed(String file) {
