@@ -94,6 +94,7 @@ final class GradcheckCommand implements Runnable {
             out.println(TextReport.f("  ok when   |backprop - numeric| <= %.3g * max(|backprop|, |numeric|) + the difference's rounding (%.0f eps sum|y r| / h)", tolerance, GradCheck.ROUNDING));
             out.println("  kinks     where the one-sided slopes disagree, or the difference moves when h halves, a relu or max-pool kink lies within h:");
             out.println("            h shrinks 100x (twice at most) until it no longer straddles one; an element that still does is skipped");
+            out.println("  rounding  where an agreement is bounded by rounding (a tiny gradient), h grows 100x (twice at most) to resolve more");
             out.flush();
             gc = new GradCheck(be).step(step).tolerance(tolerance).samples(samples);
             try (Tensor x = be.of(Shape.nchw(batch, 3, in.size(), in.size()), TensorDump.input(seed, batch, in.size()))) {
@@ -105,7 +106,7 @@ final class GradcheckCommand implements Runnable {
         int width = 9;
         for (GradCheck.Result r : per) width = Math.max(width, r.leaf().length());
         out.println(TextReport.f("%-" + width + "s  %8s  %7s  %14s  %14s  %10s  %s", "parameter", "compared", "skipped", "worst backprop", "its numeric", "rel. error", "verdict"));
-        int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0, zeros = 0;
+        int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0, zeros = 0, sharp = 0;
         double worstRel = 0;
         String worstAt = "-";
         for (GradCheck.Result r : per) {
@@ -115,6 +116,7 @@ final class GradcheckCommand implements Runnable {
                 if (!smp.leaf().equals(r.leaf()) || smp.nearKink()) continue;
                 if (!smp.ok()) bad++;
                 if (!smp.resolved()) zeros++;
+                else if (smp.resolution() <= 1e-3) sharp++;
                 if (worst == null || rel(smp) > rel(worst)) worst = smp;
             }
             boolean tooManySkipped = r.skipped() > GradCheck.Result.skipLimit(r.compared() + r.skipped(), gc.maxSkippedShare());
@@ -135,6 +137,8 @@ final class GradcheckCommand implements Runnable {
         out.println();
         out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks, worst relative error %.2e (%s); %.1f s",
                 mismatches == 0 && overSkipped == 0 ? "gradcheck passed" : "gradcheck FAILED", compared, skipped, worstRel, worstAt, seconds));
+        out.println(TextReport.f("%d of the %d elements with a nonzero gradient were resolved to 0.1 %% or better (a 0.1 %% error would have failed them)",
+                sharp, compared - zeros));
         if (zeros > 0)
             out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a bias before a batch norm in training mode,",
                     zeros, zeros == 1 ? "" : "s") + " whose shift the normalisation removes): compared absolutely, no relative error");
