@@ -81,7 +81,9 @@ public final class Main implements Runnable {
         try {
             return cmd.execute(a.toArray(new String[0]));
         } catch (OutOfMemoryError oom) {
-            e.println("bench: the Java heap ran out of memory: use a smaller --batch, or give Java more with -Xmx (e.g. java -Xmx16g -jar bench.jar ...)");
+            long heap = Runtime.getRuntime().maxMemory();
+            e.println("bench: the Java heap (at most " + TextReport.bytes(heap) + ") ran out of memory: use a smaller --batch, or give Java more "
+                    + "with -Xmx (e.g. java -Xmx" + 2 * Math.max(1, heap >> 30) + "g -jar bench.jar ...)");
             return 1;
         }
     }

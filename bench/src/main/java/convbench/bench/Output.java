@@ -62,7 +62,7 @@ final class Output {
         String where = dir == null ? "" : " in " + dir;
         String why;
         if (e instanceof AccessDeniedException) why = "permission denied" + where;
-        else if (e instanceof NoSuchFileException) why = "the folder " + dir + " does not exist";
+        else if (e instanceof NoSuchFileException) why = dir != null && Files.isDirectory(dir) ? dir + " takes no new files" : "the folder " + dir + " does not exist";
         else if (e instanceof FileSystemException fe && fe.getReason() != null) {
             String reason = fe.getReason();
             why = reason.toLowerCase(java.util.Locale.ROOT).contains("read-only") ? (dir == null ? "" : dir + " is on a ") + "read-only file system"

@@ -91,11 +91,20 @@ final class SweepCommand implements Runnable {
      * labelled), images/s from 0, the run's settings in the title.
      */
     static void writeChart(Config c, List<Result> results, Path png, String device) {
+        try {
+            Output.write(png, BitmapEncoder.getBitmapBytes(chart(c, results, device), BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new RunFailure("cannot draw the chart " + png + ": " + e.getMessage(), e);
+        }
+    }
+
+    static CategoryChart chart(Config c, List<Result> results, String device) {
         String title = TextReport.f("%s on %s: %s, %d steps%s, %d threads, %s", c.nets().get(0), device, TextReport.modes(c.modes()),
                 c.steps(), c.budgetS() > 0 ? " (at most " + TextReport.num(c.budgetS()) + " s)" : "", c.threads(), c.precision());
         CategoryChart chart = new CategoryChartBuilder().width(900).height(540).title(title)
                 .xAxisTitle("batch size").yAxisTitle("images / s").build();
         chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        chart.getStyler().setOverlapped(true); // every mode's point at its batch, not side by side
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
         for (Mode m : c.modes()) {
@@ -108,10 +117,6 @@ final class SweepCommand implements Runnable {
             }
             chart.addSeries(m.id, x, y).setMarker(SeriesMarkers.CIRCLE);
         }
-        try {
-            Output.write(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-        } catch (IOException e) {
-            throw new RunFailure("cannot draw the chart " + png + ": " + e.getMessage(), e);
-        }
+        return chart;
     }
 }

@@ -48,7 +48,7 @@ final class TextReport {
         double timedS = steps * firstMs / 1e3;
         boolean capped = budgetS > 0 && timedS > budgetS;
         double total = warmup * firstMs / 1e3 + (capped ? budgetS : timedS);
-        return f("  %s: about %s from the first step (%.3f s)%s%n", what, duration(total), firstMs / 1e3,
+        return f("  %s: at most about %s from the first step (%.3f s)%s%n", what, duration(total), firstMs / 1e3,
                 capped ? ", " + duration(total - budgetS + timedS) + " with --budget none" : "");
     }
 
