@@ -39,7 +39,6 @@ final class Session implements AutoCloseable {
     /** --precision tf32, --cudnn-algo find, --profile given to a backend that is not a GPU. */
     final List<String> ignoredGpuOptions;
     final PrintWriter stdout;
-    final PrintWriter stderr;
     /** Where live lines go: stdout for text, stderr for json / csv, nowhere when quiet. */
     private final PrintWriter live;
     /** Everything the text report says, for --output and --quiet. */
@@ -55,7 +54,6 @@ final class Session implements AutoCloseable {
         this.batches = List.copyOf(batches);
         this.modes = Mode.parse(o.mode);
         this.stdout = stdout;
-        this.stderr = stderr;
         this.live = o.quiet ? null : o.format.equals("text") ? stdout : stderr;
         this.progress = new Progress(o.quiet ? null : stderr);
         Backends.Opened opened = open(o.device, new BackendOptions(o.threads(), o.precision, o.cudnnAlgo));
