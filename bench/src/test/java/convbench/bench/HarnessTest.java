@@ -60,12 +60,12 @@ class HarnessTest {
     @Test
     void theBudgetStopsTheTimingAndSaysHowFarItGot() {
         try (Sleeper w = new Sleeper()) {
-            // 15 ms steps, a 0.1 s budget: about 7 of the 1000 steps asked for, never 0, never all
+            // 15 ms steps, a 0.1 s budget: about 7 of the 1000 steps asked for (fewer on a busy machine), never 0, never all
             Harness.Measurement m = Harness.time(w, Mode.FORWARD_BACKWARD, 1, 1000, 0.1, 1, false, new Harness.Listener() {});
             assertTrue(m.stoppedByBudget());
             assertEquals(1000, m.steps());
             int n = m.samplesMs().length;
-            assertTrue(n >= 2 && n <= 8, n + " steps");
+            assertTrue(n >= 1 && n <= 8, n + " steps");
             assertEquals(n, m.wallMs().length);
             assertEquals(n, m.stats().count());
             // a step count far beyond memory is fine with a budget: samples grow as steps run
