@@ -136,8 +136,8 @@ final class TextReport {
         double budget = 1000.0 / fps, ms = r.stats().meanMs(), p99 = r.stats().p99Ms();
         String verdict = p99 <= budget ? "fits the budget, at p99 too" : ms <= budget ? "fits the budget on average, but not at p99"
                 : "misses the budget";
-        return f("  frame budget at %.1f FPS is %.1f ms: %s %s takes %.3f ms per batch of %d (p99 %.3f ms),%n"
-                + "    so it %s; it sustains %.1f FPS (%.3f ms per image)%n", fps, budget, r.net(), r.mode().id, ms, r.batch(), p99, verdict,
-                1000.0 / ms * r.batch(), ms / r.batch());
+        return f("  frame budget at %.1f FPS is %.1f ms: %s %s takes %.3f ms per batch of %d,%n"
+                + "    p99 %.3f ms: it %s, and sustains %.1f FPS%s%n", fps, budget, r.net(), r.mode().id, ms, r.batch(), p99, verdict,
+                1000.0 / ms * r.batch(), r.batch() > 1 ? f(" (%.3f ms per image)", ms / r.batch()) : "");
     }
 }

@@ -566,10 +566,10 @@ class BenchCliTest {
         double[] s = {80, 90, 120};
         Harness.Measurement m = new Harness.Measurement(Mode.FORWARD, 1, 0, 3, 0, s, s, Stats.of(s), new convbench.engine.MemoryStats(0, 0, 0, 0), 0);
         Result r = Result.of("alexnet", 224, 1, 1, m, 0, null);
-        assertTrue(TextReport.fps(r, 10).contains("(p99 120.000 ms),\n    so it fits the budget on average, but not at p99; it sustains 10.3 FPS (96.667 ms per image)"),
+        assertTrue(TextReport.fps(r, 10).endsWith("takes 96.667 ms per batch of 1,\n    p99 120.000 ms: it fits the budget on average, but not at p99, and sustains 10.3 FPS\n"),
                 TextReport.fps(r, 10));
-        assertTrue(TextReport.fps(r, 5).contains("so it fits the budget, at p99 too;"), TextReport.fps(r, 5));
-        assertTrue(TextReport.fps(r, 20).contains("so it misses the budget;"), TextReport.fps(r, 20));
+        assertTrue(TextReport.fps(r, 5).contains(": it fits the budget, at p99 too, and sustains"), TextReport.fps(r, 5));
+        assertTrue(TextReport.fps(r, 20).contains(": it misses the budget, and sustains"), TextReport.fps(r, 20));
     }
 
     @Test
