@@ -225,7 +225,9 @@ def side_commands(args, python):
 
     sides = []
     if not args.torch_only:
-        sides.append(("ours", lambda case: [args.java] + args.java_opt + ["-jar", args.bench_jar] + common(case)))
+        # --budget none: every step asked for, as on the PyTorch side (bench.jar stops a CPU mode after 20 s by default)
+        sides.append(("ours", lambda case: [args.java] + args.java_opt + ["-jar", args.bench_jar] + common(case)
+                      + ["--budget", "none"]))
     if not args.ours_only:
         sides.append(("pytorch", lambda case: [python, os.path.join(HERE, "torch_bench.py")] + common(case)))
     return sides
