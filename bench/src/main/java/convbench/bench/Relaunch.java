@@ -45,7 +45,7 @@ final class Relaunch {
     }
 
     /** The options this JVM was started with (-Xmx and the like), when java.management is there to tell. */
-    static List<String> jvmArguments() {
+    private static List<String> jvmArguments() {
         try {
             List<String> out = new ArrayList<>();
             for (String s : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
