@@ -39,7 +39,8 @@ final class SweepCommand implements Runnable {
     @Mixin StepOptions o;
 
     @Override public void run() {
-        if (batch != null) throw new UsageException("sweep times the batch sizes of --batches, not --batch: use --batches " + batch + " (or e.g. --batches 1,8," + batch + ")");
+        if (batch != null)
+            throw new UsageException("sweep times the batch sizes of --batches, not --batch: use --batches " + batch + ", or a list such as --batches 1,8,32,64");
         for (int b : batches) StepOptions.checkBatch("--batches", b);
         String name = convbench.nets.Nets.spec(net).name();
         Path png = "none".equals(chart) ? null : Path.of(chart != null ? chart : name + "-sweep.png");
