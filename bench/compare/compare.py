@@ -5,8 +5,8 @@
     python3 bench/compare/compare.py --cases alexnet-conv:32:forward --rounds 3 --steps 100
 
 For every case and round, ours then theirs, each in a fresh process started by this script:
-    java -jar bench.jar NET --device cpu --threads T --batch B --steps S --warmup W --mode M --format json --quiet
-    PYTHON torch_bench.py NET (the same arguments)
+    java -jar bench.jar NET --device cpu --threads T --batch B --steps S --warmup W --mode M --format json --quiet --budget none
+    PYTHON torch_bench.py NET (the same arguments, but the budget)
 Both print bench.jar's JSON (per-step samples_ms); the statistics here are recomputed from the
 samples of all rounds together, the seeds' way (mean, sd = sqrt(E[t^2] - mean^2)).
 
@@ -225,7 +225,9 @@ def side_commands(args, python):
 
     sides = []
     if not args.torch_only:
-        sides.append(("ours", lambda case: [args.java] + args.java_opt + ["-jar", args.bench_jar] + common(case)))
+        # --budget none: every step asked for, as on the PyTorch side (bench.jar stops a CPU mode after 20 s by default)
+        sides.append(("ours", lambda case: [args.java] + args.java_opt + ["-jar", args.bench_jar] + common(case)
+                      + ["--budget", "none"]))
     if not args.ours_only:
         sides.append(("pytorch", lambda case: [python, os.path.join(HERE, "torch_bench.py")] + common(case)))
     return sides

@@ -159,6 +159,15 @@ class WholeRun(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("is not an executable file", err.getvalue())
 
+    def test_ours_runs_every_step(self):
+        """bench.jar stops a CPU mode after 20 s by default; the comparison asks for every step, like the PyTorch side."""
+        import argparse
+        args = argparse.Namespace(java="java", java_opt=[], bench_jar="bench.jar", threads=2, steps=7, warmup=1,
+                                  torch_only=False, ours_only=True)
+        ours = dict(compare.side_commands(args, sys.executable))["ours"](("alexnet", 32, "forward"))
+        self.assertEqual(ours[ours.index("--budget") + 1], "none")
+        self.assertEqual(ours[ours.index("--steps") + 1], "7")
+
     def test_command_line(self):
         """The CLI is runnable as a script and refuses bad options with one sentence."""
         r = subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "compare.py"), "--cases", "vgg16"],

@@ -16,20 +16,26 @@ import java.util.List;
 final class CompareCommand implements Runnable {
     @Spec CommandSpec spec;
 
-    @Parameters(arity = "2..*", paramLabel = "NET", description = "Two or more nets.")
-    List<String> nets;
+    @Parameters(arity = "0..*", paramLabel = "NET", description = "Two or more nets, the first the reference of the ratios.")
+    List<String> nets = List.of();
+
+    @Mixin BatchOption batch;
 
     @Mixin StepOptions o;
 
     @Override public void run() {
-        try (Session s = new Session(o, spec.commandLine().getOut(), spec.commandLine().getErr())) {
-            List<String> names = new ArrayList<>();
-            for (String n : nets) names.add(convbench.nets.Nets.spec(n).name());
+        if (nets.size() < 2)
+            throw new UsageException("compare needs two or more nets, e.g. bench compare alexnet vgg16"
+                    + (nets.isEmpty() ? "" : "; got only " + nets.get(0)));
+        List<String> names = new ArrayList<>();
+        for (String n : nets) names.add(convbench.nets.Nets.spec(n).name());
+        try (Session s = new Session(o, List.of(batch.batch), spec.commandLine().getOut(), spec.commandLine().getErr())) {
+            for (String n : names) s.check(n, batch.batch, s.imageSize(n)); // every net, before the first is timed
             Config c = s.config(names, false, null);
-            s.say(TextReport.header(c, s.backendLine, s.env));
+            s.say(s.header(c));
             List<Result> results = new ArrayList<>();
             for (String n : names) {
-                try (NetWorkload w = s.workload(n, o.batch)) {
+                try (NetWorkload w = s.workload(n, batch.batch)) {
                     var sum = s.summary(w.net());
                     s.say(TextReport.netLine(w.name(), w.net().imageSize(), sum.trainable(), sum.macsPerImage()));
                     for (Mode m : s.modes) results.add(s.measure(w, m, false));
@@ -40,30 +46,25 @@ final class CompareCommand implements Runnable {
         }
     }
 
+    /** One row per net, in the order given (a net named twice has two rows): time per mode and its ratio to the first net's. */
     static String table(List<String> names, List<Mode> modes, List<Result> results) {
-        StringBuilder b = new StringBuilder();
-        StringBuilder head = new StringBuilder(TextReport.f("%-14s %14s %8s", "net", "parameters", "GMACs"));
-        for (Mode m : modes) head.append(TextReport.f(" %14s %8s", m.id + " ms", "ratio"));
-        b.append('\n').append(head).append('\n');
-        Result[] first = new Result[modes.size()];
-        for (String n : names) {
-            Result any = null;
-            StringBuilder row = new StringBuilder();
-            for (int i = 0; i < modes.size(); i++) {
-                Result r = find(results, n, modes.get(i));
-                any = r;
-                if (first[i] == null) first[i] = r;
-                row.append(TextReport.f(" %14.3f %8.2f", r.stats().meanMs(), r.stats().meanMs() / first[i].stats().meanMs()));
-            }
-            b.append(TextReport.f("%-14s %,14d %8.3f", n, any.params(), any.macsPerImage() / 1e9)).append(row).append('\n');
+        List<String> head = new ArrayList<>(List.of("net", "parameters", "GMACs"));
+        for (Mode m : modes) {
+            head.add(m.id + " ms");
+            head.add("ratio");
         }
-        b.append("  (ratios: time / the first net's time; parameters of the first: ")
-                .append(TextReport.f("%,d", first[0].params())).append(")\n");
-        return b.toString();
-    }
-
-    private static Result find(List<Result> results, String net, Mode m) {
-        for (Result r : results) if (r.net().equals(net) && r.mode() == m) return r;
-        throw new IllegalStateException("no result for " + net + " " + m.id);
+        Table t = new Table(head.toArray(new String[0]));
+        for (int i = 0; i < names.size(); i++) {
+            Result any = results.get(i * modes.size());
+            List<String> row = new ArrayList<>(List.of(names.get(i), TextReport.f("%,d", any.params()), TextReport.f("%.3f", any.macsPerImage() / 1e9)));
+            for (int j = 0; j < modes.size(); j++) {
+                Result r = results.get(i * modes.size() + j), first = results.get(j);
+                row.add(TextReport.f("%.3f", r.stats().meanMs()));
+                row.add(TextReport.f("%.2f", r.stats().meanMs() / first.stats().meanMs()));
+            }
+            t.row(row.toArray(new String[0]));
+        }
+        return "\n" + t.render("") + "  (ratios: time / the first net's time; parameters of the first: "
+                + TextReport.f("%,d", results.get(0).params()) + ")\n";
     }
 }

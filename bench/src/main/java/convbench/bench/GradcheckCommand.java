@@ -27,8 +27,8 @@ import java.util.List;
  * fail the check too.
  */
 @Command(name = "gradcheck", mixinStandardHelpOptions = true,
-        description = {"Checks a net's backward pass: backprop's gradients of sampled parameter elements against central differences,",
-                "in float64 on the reference backend, at a small input. Exit 1 on a mismatch.",
+        description = {"Checks a net's backward pass in float64 on the reference backend, at a small input.",
+                "Backprop's gradients of sampled parameter elements are compared with central differences; exit 1 on a mismatch.",
                 "Example: bench gradcheck alexnet-conv"})
 final class GradcheckCommand implements Runnable {
     @Spec CommandSpec spec;

@@ -8,6 +8,7 @@ import convbench.engine.Timer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * The seeds' timing method: burn-in steps, then timed steps, each bracketed by the backend's timer
@@ -35,11 +36,24 @@ final class Harness {
         default void stepEnded(int index, int of) {}
     }
 
-    /** One mode's measurement. */
-    record Measurement(Mode mode, int batch, int warmup, double[] samplesMs, double[] wallMs, Stats stats,
-                       MemoryStats memory, long processPeakRssBytes) {}
+    /**
+     * One mode's measurement.
+     *
+     * @param steps   the timed steps asked for; samplesMs has fewer when the budget stopped the timing
+     * @param budgetS the time budget of the timed steps in seconds, 0 for none
+     */
+    record Measurement(Mode mode, int batch, int warmup, int steps, double budgetS, double[] samplesMs, double[] wallMs,
+                       Stats stats, MemoryStats memory, long processPeakRssBytes) {
+        /** The budget ended the timing before all the steps asked for had run. */
+        boolean stoppedByBudget() { return samplesMs.length < steps; }
+    }
 
-    static Measurement time(Workload w, Mode mode, int warmup, int steps, long seed, boolean profile, Listener listener) {
+    /**
+     * Burn-in steps, then up to {@code steps} timed steps; with a budget (seconds, 0 for none) the
+     * timing stops after the first step that ends past it, so at least one step is always timed.
+     */
+    static Measurement time(Workload w, Mode mode, int warmup, int steps, double budgetS, long seed, boolean profile,
+                            Listener listener) {
         Backend be = w.backend();
         w.prepare();
         for (int i = 0; i < warmup; i++) {
@@ -48,11 +62,18 @@ final class Harness {
         }
         be.synchronize();
         be.resetPeakMemory();
-        double[] samples = new double[steps], wall = new double[steps];
+        // grown as steps run: --steps 2000000000 with a budget must not allocate 2e9 samples up front
+        double[] samples = new double[Math.min(steps, 1024)], wall = new double[samples.length];
+        int done = 0;
+        double spentMs = 0;
         try (Timer t = be.timer()) {
             if (profile) be.profilerStart();
             try {
-                for (int i = 0; i < steps; i++) {
+                for (int i = 0; i < steps && (budgetS <= 0 || spentMs < budgetS * 1e3); i++) {
+                    if (i == samples.length) {
+                        samples = Arrays.copyOf(samples, (int) Math.min(steps, 2L * i));
+                        wall = Arrays.copyOf(wall, samples.length);
+                    }
                     long w0 = System.nanoTime();
                     listener.stepStarting(i, steps);
                     t.start();
@@ -61,13 +82,18 @@ final class Harness {
                     listener.stepEnded(i, steps);
                     samples[i] = t.elapsedMillis(); // waits for the step's end event, nothing else
                     wall[i] = (System.nanoTime() - w0) / 1e6;
+                    spentMs += wall[i];
+                    done = i + 1;
                     listener.stepped(i, steps, samples[i]);
                 }
             } finally {
                 if (profile) be.profilerStop();
             }
         }
-        return new Measurement(mode, w.batch(), warmup, samples, wall, Stats.of(samples), be.memory(), processPeakRss());
+        samples = Arrays.copyOf(samples, done);
+        wall = Arrays.copyOf(wall, done);
+        return new Measurement(mode, w.batch(), warmup, steps, budgetS, samples, wall, Stats.of(samples), be.memory(),
+                processPeakRss());
     }
 
     /**

@@ -14,13 +14,21 @@ final class JsonReport {
     static String render(Config c, Map<String, String> env, double timerOverheadMs, List<Result> results) {
         JsonObject root = new JsonObject();
         root.addProperty("convbench", Main.VERSION);
+        root.addProperty("backend", env.getOrDefault("backend", "")); // what ran; the environment says on what
         JsonObject config = new JsonObject();
         JsonArray nets = new JsonArray();
         c.nets().forEach(nets::add);
         config.add("nets", nets);
-        config.addProperty("batch", c.batch());
+        if (c.batches().size() == 1) {
+            config.addProperty("batch", c.batches().get(0));
+        } else {
+            JsonArray bs = new JsonArray();
+            c.batches().forEach(bs::add);
+            config.add("batches", bs);
+        }
         config.addProperty("steps", c.steps());
         config.addProperty("warmup", c.warmup());
+        if (c.budgetS() > 0) config.addProperty("budget_s", c.budgetS());
         JsonArray modes = new JsonArray();
         c.modes().forEach(m -> modes.add(m.id));
         config.add("modes", modes);
@@ -53,6 +61,10 @@ final class JsonReport {
         o.addProperty("macs_per_image", r.macsPerImage());
         o.addProperty("warmup", r.m().warmup());
         o.addProperty("steps", r.stats().count());
+        if (r.m().stoppedByBudget()) {
+            o.addProperty("steps_requested", r.m().steps());
+            o.addProperty("stopped_by_budget_s", r.m().budgetS());
+        }
         JsonArray samples = new JsonArray(), wall = new JsonArray();
         for (double v : r.m().samplesMs()) samples.add(v);
         for (double v : r.m().wallMs()) wall.add(v);
@@ -84,7 +96,7 @@ final class JsonReport {
                 l.addProperty("layer", row.layer());
                 l.addProperty("op", row.op());
                 l.addProperty("forward_ms", row.forwardMs());
-                l.addProperty("backward_ms", row.backwardMs());
+                if (r.mode() != Mode.FORWARD) l.addProperty("backward_ms", row.backwardMs());
                 ls.add(l);
             }
             o.add("layers", ls);

@@ -26,8 +26,7 @@ final class ListCommand implements Runnable {
         if (!format.equals("text") && !format.equals("json")) throw new UsageException("--format must be text or json, got " + format);
         PrintWriter out = spec.commandLine().getOut();
         JsonArray arr = new JsonArray();
-        if (format.equals("text"))
-            out.println(TextReport.f("%-14s %-6s %14s %12s %8s  %-24s %s", "net", "input", "parameters", "other state", "GMACs", "aliases", "seed"));
+        Table table = new Table("net", "input", "parameters", "state", "GMACs", "seed", "aliases");
         try (MetaBackend meta = new MetaBackend()) {
             for (Nets.Spec s : Nets.all()) {
                 Summary sum;
@@ -35,8 +34,8 @@ final class ListCommand implements Runnable {
                     sum = net.summary();
                 }
                 if (format.equals("text")) {
-                    out.println(TextReport.f("%-14s %-6d %,14d %,12d %8.3f  %-24s %s", s.name(), s.defaultImageSize(), sum.trainable(),
-                            sum.state(), sum.gmacs(), String.join(",", s.aliases()), s.seedDocument()));
+                    table.row(s.name(), Integer.toString(s.defaultImageSize()), TextReport.f("%,d", sum.trainable()),
+                            TextReport.f("%,d", sum.state()), TextReport.f("%.3f", sum.gmacs()), s.seedDocument(), String.join(",", s.aliases()));
                 } else {
                     JsonObject o = new JsonObject();
                     o.addProperty("net", s.name());
@@ -49,7 +48,8 @@ final class ListCommand implements Runnable {
                 }
             }
         }
-        if (format.equals("json")) out.println(new GsonBuilder().setPrettyPrinting().create().toJson(arr));
+        if (format.equals("text")) out.print(table.render(""));
+        else out.println(new GsonBuilder().setPrettyPrinting().create().toJson(arr));
         out.flush();
     }
 }

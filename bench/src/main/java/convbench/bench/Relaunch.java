@@ -8,16 +8,16 @@ import java.util.List;
  * The CPU backend's matrix kernel needs the incubating Vector API, which a JVM only has when started
  * with --add-modules jdk.incubator.vector (a jar's manifest cannot ask for it). So
  * {@code java -jar bench.jar} starts a second JVM with that flag and the same arguments, and
- * passes its exit code on. Set CONVBENCH_NO_RELAUNCH=1 to run in the first JVM instead (with the
- * portable, much slower kernel).
+ * passes its exit code on, for the commands that do arithmetic (not --help, --version, list,
+ * summary). The options the first JVM was given (-Xmx and the like) are passed on. Set
+ * CONVBENCH_NO_RELAUNCH=1 to run in the first JVM instead (with the portable, much slower kernel).
  */
 final class Relaunch {
     private Relaunch() {}
 
     static boolean needed() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
-                && System.getenv("CONVBENCH_NO_RELAUNCH") == null
-                && Main.jar() != null;
+                && System.getenv("CONVBENCH_NO_RELAUNCH") == null;
     }
 
     static int run(String[] args) {
@@ -28,7 +28,7 @@ final class Relaunch {
         cmd.add("jdk.incubator.vector");
         cmd.addAll(jvmArguments());
         cmd.add("-cp");
-        cmd.add(Main.jar().getAbsolutePath());
+        cmd.add(System.getProperty("java.class.path")); // bench.jar under java -jar
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
@@ -47,15 +47,12 @@ final class Relaunch {
     /** The options this JVM was started with (-Xmx and the like), when java.management is there to tell. */
     private static List<String> jvmArguments() {
         try {
-            Class<?> mf = Class.forName("java.lang.management.ManagementFactory");
-            Object rt = mf.getMethod("getRuntimeMXBean").invoke(null);
-            @SuppressWarnings("unchecked")
-            List<String> in = (List<String>) rt.getClass().getMethod("getInputArguments").invoke(rt);
             List<String> out = new ArrayList<>();
-            for (String s : in) if (!s.startsWith("-agentlib:jdwp")) out.add(s);
+            for (String s : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+                if (!s.startsWith("-agentlib:jdwp")) out.add(s); // a debugger's port cannot be taken twice
             return out;
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            return List.of();
+        } catch (LinkageError | RuntimeException e) {
+            return List.of(); // a runtime without java.management
         }
     }
 }

@@ -5,17 +5,19 @@ import convbench.engine.BackendOptions;
 import convbench.engine.BackendUnavailableException;
 import convbench.engine.Backends;
 import convbench.engine.DeviceMemoryException;
+import convbench.engine.Ctx;
 import convbench.engine.LayerListener;
 import convbench.engine.MetaBackend;
+import convbench.engine.Shape;
+import convbench.engine.Tensor;
 import convbench.nets.Net;
 import convbench.nets.Nets;
 import convbench.nets.Summary;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +28,17 @@ import java.util.Map;
  */
 final class Session implements AutoCloseable {
     final StepOptions o;
+    final List<Integer> batches;
     final List<Mode> modes;
     final Backend backend;
+    /** The backend is a GPU (precision, algorithm choice and the profiler apply; no default time budget). */
+    final boolean gpu;
     final String backendLine;
     final Map<String, String> env;
+    /** Seconds of timed steps per mode before the timing stops; 0 for none. */
+    final double budgetS;
+    /** --precision tf32, --cudnn-algo find, --profile given to a backend that is not a GPU. */
+    final List<String> ignoredGpuOptions;
     final PrintWriter stdout;
     /** Where live lines go: stdout for text, stderr for json / csv, nowhere when quiet. */
     private final PrintWriter live;
@@ -38,19 +47,51 @@ final class Session implements AutoCloseable {
     private final StringBuilder results = new StringBuilder();
     private final Progress progress;
 
-    Session(StepOptions o, PrintWriter stdout, PrintWriter stderr) {
+    Session(StepOptions o, List<Integer> batches, PrintWriter stdout, PrintWriter stderr) {
         o.validate();
+        for (int b : batches) StepOptions.checkBatch(batches.size() == 1 ? "--batch" : "--batches", b);
+        if (o.output != null) Output.check(o.output);
         this.o = o;
+        this.batches = List.copyOf(batches);
         this.modes = Mode.parse(o.mode);
         this.stdout = stdout;
         this.live = o.quiet ? null : o.format.equals("text") ? stdout : stderr;
         this.progress = new Progress(o.quiet ? null : stderr);
         Backends.Opened opened = open(o.device, new BackendOptions(o.threads(), o.precision, o.cudnnAlgo));
         this.backend = opened.backend();
+        this.gpu = backend.name().startsWith("cuda");
         this.backendLine = backend.name() + (opened.fallbackReason() != null
-                ? " (--device auto found no usable GPU, so this runs on the CPU: " + opened.fallbackReason() + ")" : "");
-        this.env = new LinkedHashMap<>(backend.environment());
+                ? " (no usable GPU: " + shortReason(opened.fallbackReason()) + "; --device cuda says why)" : "");
+        this.env = new LinkedHashMap<>();
+        env.put("backend", backend.name());
+        env.putAll(backend.environment());
+        if (!gpu) env.put("java heap", "at most " + TextReport.bytes(Runtime.getRuntime().maxMemory()));
+        if (opened.fallbackReason() != null) env.put("gpu fallback", opened.fallbackReason());
         this.nvtx = o.nvtxOn() ? NvtxRanges.open(env) : null;
+        this.budgetS = o.budgetSeconds(gpu);
+        // GPU-only options on another backend: said once, and the report shows what ran
+        List<String> ignored = new ArrayList<>();
+        if (!gpu && o.precision.equals("tf32")) ignored.add("--precision tf32");
+        if (!gpu && o.cudnnAlgo.equals("find")) ignored.add("--cudnn-algo find");
+        if (!gpu && o.profile) ignored.add("--profile");
+        this.ignoredGpuOptions = List.copyOf(ignored);
+    }
+
+    /** The first clause of a fallback reason ("no NVIDIA driver"), for the one-line header. */
+    static String shortReason(String reason) {
+        int cut = reason.length();
+        for (String sep : new String[] {" (", ": ", "; "}) {
+            int i = reason.indexOf(sep);
+            if (i > 0) cut = Math.min(cut, i);
+        }
+        return reason.substring(0, cut);
+    }
+
+    /** The note for GPU-only options given on another backend, or null. */
+    String ignoredNote() {
+        if (ignoredGpuOptions.isEmpty()) return null;
+        return TextReport.f("  note           %s %s only to a GPU: ignored on %s (this run is fp32, without profiler ranges)%n",
+                String.join(", ", ignoredGpuOptions), ignoredGpuOptions.size() == 1 ? "applies" : "apply", backend.name());
     }
 
     /** NVTX ranges (--nvtx, --profile), or null. */
@@ -67,9 +108,25 @@ final class Session implements AutoCloseable {
         }
     }
 
+    /** The configuration as it runs: GPU-only options a CPU ignores show what actually ran (fp32, heuristic, no profile). */
     Config config(List<String> nets, boolean layers, Double fps) {
-        return new Config(nets, o.batch, o.steps, o.warmup, modes, o.device, o.imageSize, o.classes, o.precision, o.seed,
-                o.threads(), o.cudnnAlgo, layers, fps, o.format, o.output == null ? null : o.output.toString(), o.quiet, o.profile);
+        return new Config(nets, batches, o.steps, o.warmup, budgetS, modes, o.device, o.imageSize, o.classes,
+                gpu ? o.precision : "fp32", o.seed, o.threads(), gpu ? o.cudnnAlgo : "heuristic", layers, fps, o.format,
+                o.output == null ? null : o.output.toString(), o.quiet, gpu && o.profile);
+    }
+
+    /** The header: configuration, backend, environment, and the note on GPU-only options. */
+    String header(Config c) {
+        String note = ignoredNote();
+        return TextReport.header(c, backendLine, env) + (note == null ? "" : note);
+    }
+
+    /** A line shown live (progress, estimates), not part of the report. */
+    void note(String text) {
+        if (live == null) return;
+        progress.clear();
+        live.print(text);
+        live.flush();
     }
 
     /** A line of the text report, shown live unless quiet. */
@@ -88,24 +145,121 @@ final class Session implements AutoCloseable {
         results.append(text);
     }
 
-    /** Opens a net as a workload, with its size checked. */
+    /** Opens a net as a workload, with its size checked and every mode tried on shapes first (see {@link #check}). */
     NetWorkload workload(String name, int batch) {
-        int size = o.imageSize != null ? o.imageSize : Nets.spec(name).defaultImageSize();
+        int size = imageSize(name);
+        check(name, batch, size);
         return new NetWorkload(backend, Nets.spec(name).name(), batch, size, o.classes, o.seed);
     }
 
-    /** Times one mode of a workload, printing the seeds' lines. */
+    int imageSize(String name) { return o.imageSize != null ? o.imageSize : Nets.spec(name).defaultImageSize(); }
+
+    /**
+     * Finds, before any step runs, what would fail later: every mode is run once on shapes only
+     * (MetaBackend), at this batch, so an op's refusal (batch norm in training with one value per
+     * channel) is a usage error with its fix; a tensor too large to index, and on the CPU a step whose
+     * tensors do not fit in the Java heap, fail with the batch that fits.
+     */
+    void check(String name, int batch, int size) {
+        String net = Nets.spec(name).name();
+        long perImage = largestTensorPerImage(net, size);
+        if ((double) perImage * batch > Integer.MAX_VALUE) {
+            long fits = Integer.MAX_VALUE / perImage;
+            throw new UsageException(TextReport.f("--batch %d is too large for %s: its largest tensor would hold %,d elements, more than "
+                    + "the 2^31-1 a tensor can index; use --batch %,d or less", batch, net, perImage * batch, fits));
+        }
+        for (Mode m : modes) {
+            long need;
+            try {
+                need = estimate(net, m, batch, size);
+            } catch (convbench.engine.OpException e) {
+                String fix = m == Mode.FORWARD ? "use a larger --batch or --image-size"
+                        : batch == 1 ? "use --batch 2 or more for " + m.id + ", or --mode forward"
+                        : "use a larger --batch or --image-size for " + m.id + ", or --mode forward";
+                throw new UsageException(e.getMessage() + " (at batch " + batch + ", " + m.id + "): " + fix);
+            }
+            if (gpu) continue; // the device's memory is known only to its backend: an out-of-memory there says what fits
+            long heap = Runtime.getRuntime().maxMemory();
+            if (need > HEAP_SHARE * heap) {
+                int fits = largestBatch(net, m, size, batch, (long) (HEAP_SHARE * heap));
+                throw new RunFailure(TextReport.f("%s %s at batch %d needs about %s of tensors but the Java heap holds at most %s: %s, "
+                                + "or give Java more heap (java -Xmx%dg -jar bench.jar ...)", net, m.id, batch, TextReport.bytes(need),
+                        TextReport.bytes(heap), fits >= 1 ? "use --batch " + fits + " or less" : "use a smaller --image-size",
+                        (long) Math.ceil(need / HEAP_SHARE / (1L << 30)) + 1));
+            }
+        }
+    }
+
+    /** The share of the Java heap a step's tensors may take (the allocator's cache and the JVM need the rest). */
+    static final double HEAP_SHARE = 0.6;
+
+    /** The elements per image of the largest tensor a step makes: the input or a layer's output. */
+    private long largestTensorPerImage(String net, int size) {
+        long max = 3L * size * size;
+        try (MetaBackend meta = new MetaBackend(); Net n = Nets.create(net, meta, o.classes, size, o.seed)) {
+            for (Summary.Row r : summary(n).rows()) max = Math.max(max, r.output().size());
+        }
+        return max;
+    }
+
+    /** The largest batch below {@code above} whose step needs at most {@code available} bytes, 0 if none. */
+    private int largestBatch(String net, Mode mode, int size, int above, long available) {
+        int lo = 0, hi = above; // fits(lo) assumed, fits(hi) false
+        while (hi - lo > 1) {
+            int mid = (lo + hi) >>> 1;
+            boolean fits;
+            try {
+                fits = estimate(net, mode, mid, size) <= available;
+            } catch (convbench.engine.OpException e) {
+                fits = true; // refused on shapes at this batch (batch norm at batch 1), not for memory
+            }
+            if (fits) lo = mid;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    /** Times one mode of a workload, printing the seeds' lines, live progress at least every few seconds, and an estimate. */
     Result measure(NetWorkload w, Mode mode, boolean layers) {
         Net net = w.net();
         Summary sum = summary(net);
+        String what = net.name() + " " + mode.id;
         Harness.Measurement m;
         try {
-            m = Harness.time(w, mode, o.warmup, o.steps, o.seed, o.profile, new Harness.Listener() {
-                @Override public void warmedUp(int index, int of) { progress.show(net.name() + " " + mode.id + " burn-in", index + 1, of); }
+            m = Harness.time(w, mode, o.warmup, o.steps, budgetS, o.seed, o.profile && gpu, new Harness.Listener() {
+                long lastLine = System.nanoTime(), lastStep = lastLine;
+                boolean estimated;
+
+                @Override public void warmedUp(int index, int of) {
+                    long now = System.nanoTime();
+                    double ms = (now - lastStep) / 1e6;
+                    lastStep = now;
+                    estimate(ms, index);
+                    if (now - lastLine >= heartbeatNanos) {
+                        note(TextReport.f("%s: %s burn-in step %d of %d, duration = %.3f%n", TextReport.now(), what, index + 1, of, ms / 1e3));
+                        lastLine = now;
+                    }
+                    progress.show(what + " burn-in", index + 1, of);
+                }
 
                 @Override public void stepped(int index, int of, double millis) {
-                    if ((o.warmup + index) % 10 == 0) say(TextReport.progress(index, millis) + "\n");
-                    progress.show(net.name() + " " + mode.id, index + 1, of);
+                    long now = System.nanoTime();
+                    estimate(millis, o.warmup + index);
+                    if ((o.warmup + index) % 10 == 0) {
+                        say(TextReport.progress(index, millis) + "\n");
+                        lastLine = now;
+                    } else if (now - lastLine >= heartbeatNanos) {
+                        note(TextReport.progress(index, millis) + "\n");
+                        lastLine = now;
+                    }
+                    progress.show(what, index + 1, of);
+                }
+
+                /** After the first step of the mode: how long the mode will take, said once. */
+                void estimate(double firstMs, int stepsSoFar) {
+                    if (estimated || stepsSoFar != 0) return;
+                    estimated = true;
+                    note(TextReport.estimate(what, firstMs, o.warmup, o.steps, budgetS));
                 }
 
                 @Override public LayerListener layers() { return nvtx; }
@@ -120,16 +274,22 @@ final class Session implements AutoCloseable {
             });
         } catch (DeviceMemoryException e) {
             throw outOfMemory(e, net.name(), mode, w.batch(), net.imageSize());
+        } catch (OutOfMemoryError e) {
+            throw heapExhausted(net.name(), mode, w.batch(), net.imageSize());
         } finally {
             progress.clear();
         }
-        List<LayerTimes.Row> rows = layers ? LayerTimes.measure(w, mode, Math.min(o.steps, 10), o.seed) : null;
-        Result r = Result.of(net.name(), net.imageSize(), sum.trainable(), sum.macsPerImage(), m, backend.peakGflops(o.precision), rows);
+        if (m.stoppedByBudget()) sayResult(TextReport.budgetLine(m));
+        List<LayerTimes.Row> rows = layers ? LayerTimes.measure(w, mode, Math.min(m.samplesMs().length, 10), o.seed) : null;
+        Result r = Result.of(net.name(), net.imageSize(), sum.trainable(), sum.macsPerImage(), m, backend.peakGflops(gpu ? o.precision : "fp32"), rows);
         sayResult(TextReport.resultLine(r) + "\n");
         sayResult(TextReport.details(r));
         if (rows != null) sayResult(TextReport.layers(r));
         return r;
     }
+
+    /** Live progress lines come at least this often (the seeds' line every 10 steps can be minutes apart on a CPU). */
+    static long heartbeatNanos = 5_000_000_000L;
 
     private final Map<String, Summary> summaries = new LinkedHashMap<>();
 
@@ -143,23 +303,37 @@ final class Session implements AutoCloseable {
      */
     private RunFailure outOfMemory(DeviceMemoryException e, String net, Mode mode, int batch, int size) {
         long available = (long) ((e.free() + e.inUse()) * 0.9);
-        int lo = 0, hi = batch; // fits(lo) assumed, fits(hi) false
-        while (hi - lo > 1) {
-            int mid = (lo + hi) >>> 1;
-            if (estimate(net, mode, mid, size) <= available) lo = mid;
-            else hi = mid;
-        }
+        int lo = largestBatch(net, mode, size, batch, available);
         String hint = lo >= 1 ? "batch " + lo + " should fit: use --batch " + lo + " or less"
                 : "not even batch 1 fits: use a smaller --image-size or a larger GPU";
         return new RunFailure(e.getMessage() + " at batch " + batch + " (" + net + " " + mode.id + "); " + hint);
     }
 
-    /** Peak bytes of one step at this batch, on shapes only. */
+    /** The Java heap ran out although the tensors' estimate fitted (the allocator's cache, the JVM): a batch that leaves room. */
+    private RunFailure heapExhausted(String net, Mode mode, int batch, int size) {
+        long heap = Runtime.getRuntime().maxMemory();
+        int lo = largestBatch(net, mode, size, batch, (long) (HEAP_SHARE / 2 * heap));
+        return new RunFailure(TextReport.f("the Java heap (at most %s) ran out at batch %d (%s %s): %s, or give Java more heap "
+                + "(java -Xmx%dg -jar bench.jar ...)", TextReport.bytes(heap), batch, net, mode.id,
+                lo >= 1 ? "use --batch " + lo + " or less" : "use a smaller --image-size", 2 * Math.max(1, heap >> 30)));
+    }
+
+    /** Peak bytes of one step at this batch, on shapes only; an op's refusal at this batch is an OpException. */
     long estimate(String net, Mode mode, int batch, int size) {
-        try (MetaBackend meta = new MetaBackend(); NetWorkload w = new NetWorkload(meta, net, batch, size, o.classes, o.seed)) {
-            w.prepare();
-            w.step(mode == Mode.FORWARD ? Mode.FORWARD : Mode.FORWARD_BACKWARD, 0, null);
-            return meta.memory().peakInUse();
+        try (MetaBackend meta = new MetaBackend(); Net n = Nets.create(net, meta, o.classes, size, o.seed)) {
+            n.ensureBuilt();
+            try (Tensor x = meta.alloc(Shape.nchw(batch, 3, size, size))) {
+                if (mode == Mode.FORWARD) {
+                    try (Ctx ctx = Ctx.inference(meta)) {
+                        n.forward(ctx, x);
+                    }
+                } else {
+                    try (Ctx ctx = Ctx.training(meta, 0)) {
+                        n.backward(ctx, n.forward(ctx, x));
+                    }
+                }
+                return meta.memory().peakInUse();
+            }
         }
     }
 
@@ -182,24 +356,8 @@ final class Session implements AutoCloseable {
         stdout.flush();
     }
 
-    /** Writes a file atomically: a temporary file beside it, then a move, so nothing half-written is left. */
-    static void write(Path path, String content) {
-        Path abs = path.toAbsolutePath();
-        Path dir = abs.getParent();
-        try {
-            if (dir != null && !Files.isDirectory(dir))
-                throw new RunFailure("cannot write " + path + ": the folder " + dir + " does not exist");
-            Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-            try {
-                Files.writeString(tmp, content);
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new RunFailure("cannot write " + path + ": " + e.getMessage(), e);
-        }
-    }
+    /** Writes a report file whole (see {@link Output#write}). */
+    static void write(Path path, String content) { Output.write(path, content.getBytes(StandardCharsets.UTF_8)); }
 
     @Override public void close() {
         progress.clear();

@@ -1,8 +1,9 @@
 package convbench.bench;
 
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,9 +13,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,11 +24,14 @@ import java.util.List;
 final class SweepCommand implements Runnable {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NET") String net;
+    @Parameters(index = "0", paramLabel = "NET", description = "The net: alexnet, alexnet-conv, vgg16, inception3, resnet50, resnet101, resnet152, resnet200.")
+    String net;
 
     @Option(names = "--batches", defaultValue = "1,8,32,64", split = ",", paramLabel = "N,N,...",
             description = "Batch sizes (default: ${DEFAULT-VALUE}).")
     List<Integer> batches;
+
+    @Option(names = "--batch", hidden = true, paramLabel = "N") Integer batch; // refused with a pointer to --batches
 
     @Option(names = "--chart", paramLabel = "FILE.png", description = "Where the chart goes (default: <net>-sweep.png; none: no chart).")
     String chart;
@@ -37,14 +39,19 @@ final class SweepCommand implements Runnable {
     @Mixin StepOptions o;
 
     @Override public void run() {
-        for (int b : batches) if (b <= 0) throw new UsageException("--batches must all be positive, got " + b);
+        if (batch != null)
+            throw new UsageException("sweep times the batch sizes of --batches, not --batch: use --batches " + batch + ", or a list such as --batches 1,8,32,64");
+        for (int b : batches) StepOptions.checkBatch("--batches", b);
+        String name = convbench.nets.Nets.spec(net).name();
+        Path png = "none".equals(chart) ? null : Path.of(chart != null ? chart : name + "-sweep.png");
         // Checked before any timing, so a sweep is never run only to fail at the end.
-        if (!"none".equals(chart) && ModuleLayer.boot().findModule("java.desktop").isEmpty())
+        if (png != null && ModuleLayer.boot().findModule("java.desktop").isEmpty())
             throw new RunFailure("cannot draw the chart: this Java runtime has no java.desktop module (AWT); use --chart none, or a full JDK");
-        try (Session s = new Session(o, spec.commandLine().getOut(), spec.commandLine().getErr())) {
-            String name = convbench.nets.Nets.spec(net).name();
+        if (png != null) Output.check(png);
+        try (Session s = new Session(o, batches, spec.commandLine().getOut(), spec.commandLine().getErr())) {
+            for (int b : batches) s.check(name, b, s.imageSize(name)); // every batch, before the first is timed
             Config c = s.config(List.of(name), false, null);
-            s.say(TextReport.header(c, s.backendLine, s.env));
+            s.say(s.header(c));
             List<Result> results = new ArrayList<>();
             for (int b : batches) {
                 try (NetWorkload w = s.workload(name, b)) {
@@ -53,9 +60,8 @@ final class SweepCommand implements Runnable {
                 }
             }
             s.sayResult(table(s.modes, results));
-            if (!"none".equals(chart)) {
-                Path png = Path.of(chart != null ? chart : name + "-sweep.png");
-                writeChart(name, s.modes, results, png, s.env.getOrDefault("device", s.backend.name()));
+            if (png != null) {
+                writeChart(c, results, png, s.env.getOrDefault("device", s.backend.name()));
                 s.sayResult("  chart: " + png + "\n");
             }
             s.finish(c, results);
@@ -63,46 +69,55 @@ final class SweepCommand implements Runnable {
     }
 
     static String table(List<Mode> modes, List<Result> results) {
-        StringBuilder b = new StringBuilder("\n").append(TextReport.f("%8s", "batch"));
-        for (Mode m : modes) b.append(TextReport.f(" %22s %14s", m.id + " ms/batch", "images/s"));
-        b.append('\n');
+        List<String> head = new ArrayList<>(List.of("batch"));
+        for (Mode m : modes) {
+            head.add(m.id + " ms/batch");
+            head.add("images/s");
+        }
+        Table t = new Table(head.toArray(new String[0]));
         for (int i = 0; i < results.size(); i += modes.size()) {
-            b.append(TextReport.f("%8d", results.get(i).batch()));
+            List<String> row = new ArrayList<>(List.of(Integer.toString(results.get(i).batch())));
             for (int j = 0; j < modes.size(); j++) {
                 Result r = results.get(i + j);
-                b.append(TextReport.f(" %22.3f %14.1f", r.stats().meanMs(), r.imagesPerS()));
+                row.add(TextReport.f("%.3f", r.stats().meanMs()));
+                row.add(TextReport.f("%.1f", r.imagesPerS()));
             }
-            b.append('\n');
+            t.row(row.toArray(new String[0]));
         }
-        return b.toString();
+        return "\n" + t.render("");
     }
 
-    static void writeChart(String net, List<Mode> modes, List<Result> results, Path png, String device) {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(net + " on " + device)
+    /**
+     * images/s per batch size, one line per mode: the swept sizes side by side as categories (each one
+     * labelled), images/s from 0, the run's settings in the title.
+     */
+    static void writeChart(Config c, List<Result> results, Path png, String device) {
+        try {
+            Output.write(png, BitmapEncoder.getBitmapBytes(chart(c, results, device), BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new RunFailure("cannot draw the chart " + png + ": " + e.getMessage(), e);
+        }
+    }
+
+    static CategoryChart chart(Config c, List<Result> results, String device) {
+        String title = TextReport.f("%s on %s: %s, %d steps%s, %d threads, %s", c.nets().get(0), device, TextReport.modes(c.modes()),
+                c.steps(), c.budgetS() > 0 ? " (at most " + TextReport.num(c.budgetS()) + " s)" : "", c.threads(), c.precision());
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(540).title(title)
                 .xAxisTitle("batch size").yAxisTitle("images / s").build();
-        chart.getStyler().setXAxisLogarithmic(true);
-        for (Mode m : modes) {
-            List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+        chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        chart.getStyler().setOverlapped(true); // every mode's point at its batch, not side by side
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
+        for (Mode m : c.modes()) {
+            List<String> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
             for (Result r : results) {
                 if (r.mode() != m) continue;
-                x.add((double) r.batch());
+                x.add(Integer.toString(r.batch()));
                 y.add(r.imagesPerS());
             }
             chart.addSeries(m.id, x, y).setMarker(SeriesMarkers.CIRCLE);
         }
-        Path abs = png.toAbsolutePath();
-        try {
-            Path dir = abs.getParent();
-            if (dir != null && !Files.isDirectory(dir)) throw new RunFailure("cannot write " + png + ": the folder " + dir + " does not exist");
-            Path tmp = Files.createTempFile(dir, ".sweep", ".png");
-            try {
-                BitmapEncoder.saveBitmap(chart, tmp.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new RunFailure("cannot write the chart " + png + ": " + e.getMessage(), e);
-        }
+        return chart;
     }
 }

@@ -21,12 +21,47 @@ final class TextReport {
 
     static String header(Config c, String backendLine, Map<String, String> env) {
         StringBuilder b = new StringBuilder();
-        b.append(f("convbench %s: %s, batch %d, %d burn-in + %d timed steps, %s%n", Main.VERSION, String.join(", ", c.nets()),
-                c.batch(), c.warmup(), c.steps(), modes(c.modes())));
+        b.append(f("convbench %s: %s, %s %s, %s%n", Main.VERSION, String.join(", ", c.nets()),
+                c.batches().size() == 1 ? "batch" : "batches", join(c.batches()), modes(c.modes())));
+        b.append(f("  %-14s %d burn-in + %d timed%s%n", "steps", c.warmup(), c.steps(),
+                c.budgetS() > 0 ? f(", at most %s s of timed steps per mode", num(c.budgetS())) : ""));
         b.append(f("  %-14s %s%n", "backend", backendLine));
-        for (Map.Entry<String, String> e : env.entrySet()) b.append(f("  %-14s %s%n", e.getKey(), e.getValue()));
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getKey().equals("backend") || e.getKey().equals("gpu fallback")) continue; // in the backend line; whole in JSON
+            b.append(f("  %-14s %s%n", e.getKey(), e.getValue()));
+        }
         b.append(f("  %-14s %s, cudnn algorithms %s, seed %d%n", "precision", c.precision(), c.cudnnAlgo(), c.seed()));
         return b.toString();
+    }
+
+    static String join(List<Integer> xs) {
+        StringBuilder b = new StringBuilder();
+        for (int x : xs) b.append(b.length() == 0 ? "" : ",").append(x);
+        return b.toString();
+    }
+
+    /** 20 as "20", 0.5 as "0.5". */
+    static String num(double v) { return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v); }
+
+    /** Said after a mode's first step: about how long the mode takes (the first step is the slowest), and without the budget. */
+    static String estimate(String what, double firstMs, int warmup, int steps, double budgetS) {
+        double timedS = steps * firstMs / 1e3;
+        boolean capped = budgetS > 0 && timedS > budgetS;
+        double total = warmup * firstMs / 1e3 + (capped ? budgetS : timedS);
+        return f("  %s: at most about %s from the first step (%.3f s)%s%n", what, duration(total), firstMs / 1e3,
+                capped ? ", " + duration(total - budgetS + timedS) + " with --budget none" : "");
+    }
+
+    static String duration(double s) {
+        if (s < 100) return f("%.0f s", Math.max(1, s));
+        if (s < 6000) return f("%.0f min", s / 60);
+        return f("%.1f h", s / 3600);
+    }
+
+    /** Said when the budget ended the timing early, with the flags of the seeds' full protocol. */
+    static String budgetLine(Harness.Measurement m) {
+        return f("  stopped after %d of %d steps at the %s s budget; --steps %d --budget none for the seeds' full run%n",
+                m.samplesMs().length, m.steps(), num(m.budgetS()), m.steps());
     }
 
     static String netLine(String net, int imageSize, long params, long macs) {
@@ -53,11 +88,11 @@ final class TextReport {
     static String details(Result r) {
         Stats s = r.stats();
         StringBuilder b = new StringBuilder();
-        b.append(f("  %s %s: %.3f ms per batch of %d (sd %.3f), min %.3f / p50 %.3f / p90 %.3f / p99 %.3f ms%n",
-                r.net(), r.mode().id, s.meanMs(), r.batch(), s.sdMs(), s.minMs(), s.p50Ms(), s.p90Ms(), s.p99Ms()));
-        b.append(f("  %s %s: %.1f images/s, %.1f GFLOP/s achieved%s, peak memory %s%n", r.net(), r.mode().id,
-                r.imagesPerS(), r.gflops(), Double.isNaN(r.peakPercent()) ? "" : f(" (%.1f%% of the device's peak)", r.peakPercent()),
-                memory(r.m().memory(), r.m().processPeakRssBytes())));
+        b.append(f("  %s %s: %.3f ms per batch of %d (sd %.3f)%n", r.net(), r.mode().id, s.meanMs(), r.batch(), s.sdMs()));
+        b.append(f("    min %.3f / p50 %.3f / p90 %.3f / p99 %.3f ms; %.1f images/s, %.1f GFLOP/s achieved%s%n",
+                s.minMs(), s.p50Ms(), s.p90Ms(), s.p99Ms(), r.imagesPerS(), r.gflops(),
+                Double.isNaN(r.peakPercent()) ? "" : f(" (%.1f%% of the device's peak)", r.peakPercent())));
+        b.append(f("    peak memory %s%n", memory(r.m().memory(), r.m().processPeakRssBytes())));
         if (r.aboveDevicePeak())
             b.append(f("  WARNING: %s %s's fastest step (%.3f ms) is above the device's peak rate, which cannot be: "
                     + "the timing is broken (work not waited for), so do not use these numbers%n", r.net(), r.mode().id, s.minMs()));
@@ -76,27 +111,33 @@ final class TextReport {
         return b + " B";
     }
 
+    /** The per-layer table: columns sized to their content, backward only where it ran, each layer's share of the total. */
     static String layers(Result r) {
-        StringBuilder b = new StringBuilder();
-        b.append(f("  per-layer times, %s %s (mean over the layer-timing steps):%n", r.net(), r.mode().id));
-        b.append(f("  %-58s %-30s %12s %12s%n", "layer", "op", "forward ms", "backward ms"));
+        boolean backward = r.mode() != Mode.FORWARD;
+        double total = 0;
+        for (LayerTimes.Row row : r.layers()) total += row.forwardMs() + row.backwardMs();
+        Table t = new Table(backward ? new String[] {"layer", "op", "forward ms", "backward ms", "share"}
+                : new String[] {"layer", "op", "forward ms", "share"});
         double tf = 0, tb = 0;
         for (LayerTimes.Row row : r.layers()) {
-            b.append(f("  %-58s %-30s %12.3f %12.3f%n", row.layer(), clip(row.op(), 30), row.forwardMs(), row.backwardMs()));
+            double share = total > 0 ? 100 * (row.forwardMs() + row.backwardMs()) / total : 0;
+            if (backward) t.row(row.layer(), row.op(), f("%.3f", row.forwardMs()), f("%.3f", row.backwardMs()), f("%.1f%%", share));
+            else t.row(row.layer(), row.op(), f("%.3f", row.forwardMs()), f("%.1f%%", share));
             tf += row.forwardMs();
             tb += row.backwardMs();
         }
-        b.append(f("  %-58s %-30s %12.3f %12.3f%n", "total", "", tf, tb));
-        return b.toString();
+        if (backward) t.row("total", "", f("%.3f", tf), f("%.3f", tb), "100%");
+        else t.row("total", "", f("%.3f", tf), "100%");
+        return f("  per-layer times, %s %s (mean over the layer-timing steps):%n", r.net(), r.mode().id) + t.render("  ");
     }
-
-    private static String clip(String s, int n) { return s.length() <= n ? s : s.substring(0, n - 1) + "~"; }
 
     /** Seed 003's question: does one batch fit the frame budget of the target frame rate? */
     static String fps(Result r, double fps) {
         double budget = 1000.0 / fps, ms = r.stats().meanMs(), p99 = r.stats().p99Ms();
-        String verdict = p99 <= budget ? "fits" : ms <= budget ? "fits on average but not at p99" : "misses";
-        return f("  frame budget at %.1f FPS is %.1f ms: %s %s takes %.3f ms per batch of %d (%.3f ms per image), p99 %.3f ms: %s the budget (%.1f FPS sustained)%n",
-                fps, budget, r.net(), r.mode().id, ms, r.batch(), ms / r.batch(), p99, verdict, 1000.0 / ms * r.batch());
+        String verdict = p99 <= budget ? "fits the budget, at p99 too" : ms <= budget ? "fits the budget on average, but not at p99"
+                : "misses the budget";
+        return f("  frame budget at %.1f FPS is %.1f ms: %s %s takes %.3f ms per batch of %d,%n"
+                + "    p99 %.3f ms: it %s, and sustains %.1f FPS%s%n", fps, budget, r.net(), r.mode().id, ms, r.batch(), p99, verdict,
+                1000.0 / ms * r.batch(), r.batch() > 1 ? f(" (%.3f ms per image)", ms / r.batch()) : "");
     }
 }

@@ -29,9 +29,9 @@ import java.util.regex.PatternSyntaxException;
  * contribution), accumulates (a second reader's, where branches join) or aliases (dx is dy itself).
  */
 @Command(name = "trace", mixinStandardHelpOptions = true,
-        description = {"Prints the tape of one forward-backward: each op's forward with its input and output shapes, then the",
-                "backward walk in reverse with the gradients each op writes (overwrite, accumulate or alias). Shapes only.",
-                "Example: bench trace alexnet-conv; bench trace resnet50 --layers 'block1/unit_1/'"})
+        description = {"Prints the tape of one forward-backward, on shapes only.",
+                "Each op's forward with its input and output shapes, then the backward walk in reverse with the gradients each op",
+                "writes (overwrite, accumulate or alias). Example: bench trace alexnet-conv; bench trace resnet50 --layers 'block1/unit_1/'"})
 final class TraceCommand implements Runnable {
     @Spec CommandSpec spec;
 

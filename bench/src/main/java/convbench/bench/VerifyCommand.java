@@ -33,9 +33,9 @@ import java.util.SplittableRandom;
  * fast kernels inside a whole net.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Runs one forward-backward of a net on --device and on the float64 reference backend from the same parameters",
-                "and input, and compares every layer's output and gradients. Exit 1 beyond the tolerance, naming the first layer.",
-                "Example: bench verify resnet50 --device cpu"})
+        description = {"Checks a device against the float64 reference backend, layer by layer, on one forward-backward of a net.",
+                "Both start from the same parameters and input; every layer's output and gradients are compared. Exit 1 beyond",
+                "the tolerance, naming the first layer. Example: bench verify resnet50 --device cpu"})
 final class VerifyCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -63,7 +63,7 @@ final class VerifyCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seeds the parameters and the input (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).") Integer threads;
+    @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores, at most 4 x the cores).") Integer threads;
 
     /** The tolerance of a device and precision: the largest norm-wise relative error of any tensor. */
     static double tolerance(String backendName, String precision) {
@@ -130,7 +130,7 @@ final class VerifyCommand implements Runnable {
         if (batch < 2) throw new UsageException("--batch must be at least 2 (batch norm needs more than one value per channel), got " + batch);
         if (classes <= 0) throw new UsageException("--classes must be positive, got " + classes);
         if (!precision.equals("fp32") && !precision.equals("tf32")) throw new UsageException("--precision must be fp32 or tf32, got " + precision);
-        if (threads != null && threads < 1) throw new UsageException("--threads must be at least 1, got " + threads);
+        StepOptions.checkThreads(threads);
         Nets.Spec s = Nets.spec(net);
         CheckInput in = CheckInput.of(s, imageSize);
         BackendOptions opts = BackendOptions.defaults().withPrecision(precision);

@@ -42,7 +42,7 @@ class HarnessTest {
     void burnInIsNotTimedAndEveryTimedStepIsWhole() {
         try (Sleeper w = new Sleeper()) {
             List<Integer> warm = new ArrayList<>(), timed = new ArrayList<>();
-            Harness.Measurement m = Harness.time(w, Mode.FORWARD_BACKWARD, 3, 5, 100, false, new Harness.Listener() {
+            Harness.Measurement m = Harness.time(w, Mode.FORWARD_BACKWARD, 3, 5, 0, 100, false, new Harness.Listener() {
                 @Override public void warmedUp(int i, int of) { warm.add(i); }
 
                 @Override public void stepped(int i, int of, double ms) { timed.add(i); }
@@ -54,6 +54,23 @@ class HarnessTest {
             assertEquals(5, m.samplesMs().length);
             for (double s : m.samplesMs()) assertTrue(s >= 15 && s < 200, "step time " + s);
             assertTrue(m.stats().meanMs() >= 15);
+        }
+    }
+
+    @Test
+    void theBudgetStopsTheTimingAndSaysHowFarItGot() {
+        try (Sleeper w = new Sleeper()) {
+            // 15 ms steps, a 0.1 s budget: about 7 of the 1000 steps asked for (fewer on a busy machine), never 0, never all
+            Harness.Measurement m = Harness.time(w, Mode.FORWARD_BACKWARD, 1, 1000, 0.1, 1, false, new Harness.Listener() {});
+            assertTrue(m.stoppedByBudget());
+            assertEquals(1000, m.steps());
+            int n = m.samplesMs().length;
+            assertTrue(n >= 1 && n <= 8, n + " steps");
+            assertEquals(n, m.wallMs().length);
+            assertEquals(n, m.stats().count());
+            // a step count far beyond memory is fine with a budget: samples grow as steps run
+            Harness.Measurement huge = Harness.time(w, Mode.FORWARD, 0, 2_000_000_000, 0.05, 1, false, new Harness.Listener() {});
+            assertTrue(huge.stoppedByBudget() && huge.samplesMs().length < 100);
         }
     }
 

@@ -32,7 +32,7 @@ class StatsTest {
     void aStepAboveTheDevicePeakIsFlagged() {
         // alexnet-conv forward: 0.658 GMAC per image, batch 32 -> 42.1 GFLOP per step
         double[] samples = {10, 10, 10, 0.5};
-        Harness.Measurement m = new Harness.Measurement(Mode.FORWARD, 32, 0, samples, samples, Stats.of(samples),
+        Harness.Measurement m = new Harness.Measurement(Mode.FORWARD, 32, 0, samples.length, 0, samples, samples, Stats.of(samples),
                 new convbench.engine.MemoryStats(0, 0, 0, 0), 0);
         Result fast = Result.of("alexnet-conv", 224, 1, 658_000_000L, m, 66_900, null);
         org.junit.jupiter.api.Assertions.assertTrue(fast.aboveDevicePeak(), "0.5 ms is 84 TFLOP/s, above a 66.9 TFLOP/s peak");
@@ -41,7 +41,7 @@ class StatsTest {
         Result unknown = Result.of("alexnet-conv", 224, 1, 658_000_000L, m, 0, null);
         org.junit.jupiter.api.Assertions.assertFalse(unknown.aboveDevicePeak(), "no peak known, no verdict");
         double[] fine = {10, 10, 10, 9};
-        Harness.Measurement ok = new Harness.Measurement(Mode.FORWARD, 32, 0, fine, fine, Stats.of(fine), m.memory(), 0);
+        Harness.Measurement ok = new Harness.Measurement(Mode.FORWARD, 32, 0, fine.length, 0, fine, fine, Stats.of(fine), m.memory(), 0);
         org.junit.jupiter.api.Assertions.assertFalse(Result.of("alexnet-conv", 224, 1, 658_000_000L, ok, 66_900, null).aboveDevicePeak());
     }
 }

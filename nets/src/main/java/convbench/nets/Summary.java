@@ -69,7 +69,10 @@ public record Summary(String net, String description, int imageSize, int classes
 
     private static String n(long v) { return String.format(Locale.ROOT, "%,d", v); }
 
-    /** The plain-text table: one row per layer, then the totals. */
+    /** The widest line of {@link #table()}. */
+    public static final int WIDTH = 100;
+
+    /** The plain-text table: one row per layer, then the totals; at most {@link #WIDTH} columns. */
     public String table() {
         String[] head = {"#", "layer", "op", "output", "params", "state", "MACs/img"};
         List<String[]> cells = new ArrayList<>();
@@ -84,15 +87,31 @@ public record Summary(String net, String description, int imageSize, int classes
             for (String[] row : cells) w[c] = Math.max(w[c], row[c].length());
         }
         boolean[] right = {true, false, false, false, true, true, true};
+        // at most WIDTH columns: where the names make a row wider, each name gets a line of its own, its cells below it
+        int total = 0;
+        for (int x : w) total += x + 2;
+        boolean ownLine = total - 2 > WIDTH;
+        if (ownLine) w[1] = 0;
         StringBuilder b = new StringBuilder();
         b.append(net).append(": ").append(description).append('\n');
         b.append("input (N, 3, ").append(imageSize).append(", ").append(imageSize).append("), ")
                 .append(classes).append(" classes\n\n");
+        if (ownLine) {
+            b.append(" ".repeat(w[0] - 1)).append("#  layer\n");
+            head = head.clone();
+            head[0] = head[1] = "";
+        }
+        int start = b.length();
         line(b, head, w, right);
-        int total = 0;
-        for (int x : w) total += x + 2;
-        b.append("-".repeat(total - 2)).append('\n');
-        for (String[] row : cells) line(b, row, w, right);
+        b.append("-".repeat(b.length() - start - 1)).append('\n');
+        for (String[] row : cells) {
+            if (ownLine) {
+                b.append(" ".repeat(w[0] - row[0].length())).append(row[0]).append("  ").append(row[1]).append('\n');
+                row = row.clone();
+                row[0] = row[1] = "";
+            }
+            line(b, row, w, right);
+        }
         b.append('\n');
         List<String> outs = new ArrayList<>();
         for (Shape s : outputs) outs.add(batchShape(s));

@@ -9,8 +9,8 @@ public final class UnknownNetException extends IllegalArgumentException {
 
     public UnknownNetException(String requested, List<String> suggestions, List<String> known) {
         super("unknown net '" + requested + "'"
-                + (suggestions.isEmpty() ? "" : "; did you mean " + String.join(" or ", suggestions) + "?")
-                + " Known nets: " + String.join(", ", known) + ".");
+                + (suggestions.isEmpty() ? "" : " (did you mean " + String.join(" or ", suggestions) + "?)")
+                + "; the known nets are " + String.join(", ", known));
         this.requested = requested;
         this.suggestions = List.copyOf(suggestions);
     }

@@ -38,6 +38,20 @@ class SummaryTest {
         assertEquals("total 0.658 GMACs per image, 2,469,696 trainable parameters", listing[10]);
     }
 
+    /** Every net's table fits 100 columns; a name too long for its column has a line of its own, whole. */
+    @Test
+    void everyTableFitsOneHundredColumns() {
+        for (Nets.Spec spec : Nets.all()) {
+            try (Net n = spec.create(new MetaBackend(), 1)) {
+                String t = n.summary().table();
+                for (String line : t.split("\n")) assertTrue(line.length() <= Summary.WIDTH, spec.name() + ": " + line.length() + ": " + line);
+                if (spec.name().equals("inception3")) {
+                    assertTrue(t.contains("  InceptionV3/Mixed_5b/Branch_1/Conv2d_0b_5x5/BatchNorm\n"), t);
+                }
+            }
+        }
+    }
+
     @Test
     void inceptionTotalsAndTwoOutputs() {
         try (Net n = new InceptionV3(new MetaBackend(), 0)) {

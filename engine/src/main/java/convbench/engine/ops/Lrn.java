@@ -38,7 +38,12 @@ public final class Lrn extends Layer {
     }
 
     @Override public String describe() {
-        return "lrn r=" + depthRadius + " bias=" + bias + " alpha=" + (float) alpha + " beta=" + beta;
+        return "lrn r=" + depthRadius + " bias=" + short4(bias) + " alpha=" + short4(alpha) + " beta=" + short4(beta);
+    }
+
+    /** Four significant digits, no exponent, no trailing zeros: 1.1111e-4 as 0.0001111, 1.0 as 1. */
+    private static String short4(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {

@@ -88,7 +88,6 @@ class JniStubLoadTest {
                 cublas + ":" + cudnn, cache.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
-        System.out.println(out);
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("tmpdir restored: true"), out);
         assertTrue(out.contains("cudnnGetVersion: 90700"), out);
