@@ -48,6 +48,17 @@ final class TraceCommand implements Runnable {
     @Option(names = "--classes", defaultValue = "1000", paramLabel = "N", description = "Classes of the classifier (default: ${DEFAULT-VALUE}).")
     int classes;
 
+    /** Lines longer than this put the shapes, or each gradient written, on lines of their own. */
+    private static final int WIDTH = 100;
+
+    /** A tensor's name relative to the layer's scope: ".../conv2/BatchNorm" for a neighbour in the same unit. */
+    static String relative(String of, String layer) {
+        int common = 0;
+        for (int i = 0; i < Math.min(of.length(), layer.length()) && of.charAt(i) == layer.charAt(i); i++)
+            if (of.charAt(i) == '/') common = i + 1;
+        return common == 0 ? of : ".../" + of.substring(common);
+    }
+
     private record Fwd(int index, Layer layer, String in, String out, boolean taped) {}
 
     private record Bwd(int index, Layer layer, String writes) {}
@@ -81,7 +92,7 @@ final class TraceCommand implements Runnable {
 
                 @Override public void gradientsWritten(Layer layer, List<Tape.Write> writes) {
                     StringJoiner w = new StringJoiner(", ");
-                    for (Tape.Write g : writes) w.add("d " + g.of() + " (" + g.how() + ")");
+                    for (Tape.Write g : writes) w.add("d " + relative(g.of(), layer.name()) + " (" + g.how() + ")");
                     int index = 0;
                     for (Fwd f : forward) if (f.layer() == layer) index = f.index();
                     backward.add(new Bwd(index, layer, writes.isEmpty() ? "nothing (no input needs a gradient)" : w.toString()));
@@ -104,15 +115,20 @@ final class TraceCommand implements Runnable {
         for (Fwd f : forward) {
             if (filter != null && !filter.matcher(f.layer().name()).find()) continue;
             shown++;
-            out.println(TextReport.f("%5d %s %-" + width + "s  %-" + opWidth + "s  %s -> %s", f.index(), f.taped() ? "*" : " ",
-                    f.layer().name(), f.layer().describe(), f.in(), f.out()));
+            String line = TextReport.f("%5d %s %-" + width + "s  %-" + opWidth + "s  %s -> %s", f.index(), f.taped() ? "*" : " ",
+                    f.layer().name(), f.layer().describe(), f.in(), f.out());
+            if (line.length() <= WIDTH) out.println(line);
+            else out.println(TextReport.f("%5d %s %s  %s%n          %s -> %s", f.index(), f.taped() ? "*" : " ", f.layer().name(),
+                    f.layer().describe(), f.in(), f.out()));
         }
         out.println();
         out.println("backward, the tape walked in reverse (d T = the gradient of the loss with respect to T: a parameter, or the output of the");
         out.println("layer named; overwrite = its first contribution, accumulate = added to another reader's, alias = dy itself, no copy):");
         for (Bwd b : backward) {
             if (filter != null && !filter.matcher(b.layer().name()).find()) continue;
-            out.println(TextReport.f("%5d   %-" + width + "s  writes %s", b.index(), b.layer().name(), b.writes()));
+            String line = TextReport.f("%5d   %-" + width + "s  writes %s", b.index(), b.layer().name(), b.writes());
+            if (line.length() <= WIDTH) out.println(line);
+            else out.println(TextReport.f("%5d   %s%n          writes %s", b.index(), b.layer().name(), b.writes().replace(", d ", ",\n                 d ")));
         }
         out.println();
         out.println(TextReport.f("%d ops forward (%d shown), %d on the tape, %d backward", forward.size(), shown, taped[0], backward.size()));

@@ -72,8 +72,8 @@ class CheckCommandsTest {
         assertTrue(r.out().indexOf("writes d pool5 (overwrite)") < r.out().indexOf("writes d conv1/weights (overwrite)"), r.out());
         r = run("trace", "resnet50", "--layers", "block1/unit_1/");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("bottleneck_v2/preact (accumulate)"), r.out()); // the shortcut's gradient joins conv1's
-        assertTrue(r.out().contains("bottleneck_v2/shortcut (alias)"), r.out());
+        assertTrue(r.out().contains("d .../preact (accumulate)"), r.out()); // the shortcut's gradient joins conv1's
+        assertTrue(r.out().contains("d .../shortcut (alias)"), r.out());
         assertFalse(r.out().contains("block2/"), r.out());
         r = run("trace", "resnet50", "--layers", "nothing-like-this");
         assertEquals(2, r.code());
