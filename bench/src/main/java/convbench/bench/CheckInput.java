@@ -43,7 +43,7 @@ record CheckInput(int size, String why) {
                 if (ok) {
                     Shape s = here.get(smallest);
                     return new CheckInput(size, "the smallest size at which every layer that is not 1x1 at " + spec.defaultImageSize()
-                            + " keeps at least 2x2 (the smallest, " + smallest + ", is " + s.h() + "x" + s.w() + ")");
+                            + " keeps 2x2 or more (the smallest: " + smallest + ", " + s.h() + "x" + s.w() + ")");
                 }
             }
         }

@@ -88,13 +88,14 @@ final class GradcheckCommand implements Runnable {
             for (int i = 0; i < pick; i++) leaves.add(GradCheck.param(all.get((int) ((long) i * (all.size() - 1) / Math.max(1, pick - 1)))));
             out.println(TextReport.f("gradcheck %s on the reference backend (float64): %d of %d parameter tensors, %d element%s each",
                     s.name(), pick, all.size(), samples, samples == 1 ? "" : "s"));
-            out.println(TextReport.f("  input     %d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why()));
-            out.println("  checks    L = sum(output * r), r fixed uniform in [-1, 1), training mode (batch statistics), dropout off");
-            out.println(TextReport.f("  numeric   (L(v + h) - L(v - h)) / 2h with h = %.3g * max(1, |v|)", step));
-            out.println(TextReport.f("  ok when   |backprop - numeric| <= %.3g * max(|backprop|, |numeric|) + the difference's rounding (%.0f eps sum|y r| / h)", tolerance, GradCheck.ROUNDING));
-            out.println("  kinks     where the one-sided slopes disagree, or the difference moves when h halves, a relu or max-pool kink lies within h:");
-            out.println("            h shrinks 100x (twice at most) until it no longer straddles one; an element that still does is skipped");
-            out.println("  rounding  where an agreement is bounded by rounding (a tiny gradient), h grows 100x (twice at most) to resolve more");
+            out.println(TextReport.para("input", TextReport.f("%d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why())));
+            out.println(TextReport.para("checks", "L = sum(output * r), r fixed uniform in [-1, 1), training mode (batch statistics), dropout off"));
+            out.println(TextReport.para("numeric", TextReport.f("(L(v + h) - L(v - h)) / 2h with h = %.3g * max(1, |v|)", step)));
+            out.println(TextReport.para("ok when", TextReport.f("|backprop - numeric| <= %.3g * max(|backprop|, |numeric|) + the difference's rounding, %.0f eps sum|y r| / h",
+                    tolerance, GradCheck.ROUNDING)));
+            out.println(TextReport.para("kinks", "where the one-sided slopes disagree, or the difference moves when h halves, a relu or max-pool kink"
+                    + " lies within h: h shrinks 100x (twice at most) until it no longer straddles one; an element that still does is skipped"));
+            out.println(TextReport.para("rounding", "where rounding bounds an agreement (a tiny gradient), h grows 100x (twice at most) to resolve more"));
             out.flush();
             gc = new GradCheck(be).step(step).tolerance(tolerance).samples(samples);
             try (Tensor x = be.of(Shape.nchw(batch, 3, in.size(), in.size()), TensorDump.input(seed, batch, in.size()))) {
@@ -135,13 +136,14 @@ final class GradcheckCommand implements Runnable {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         out.println();
-        out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks, worst relative error %.2e (%s); %.1f s",
-                mismatches == 0 && overSkipped == 0 ? "gradcheck passed" : "gradcheck FAILED", compared, skipped, worstRel, worstAt, seconds));
-        out.println(TextReport.f("%d of the %d elements with a nonzero gradient were resolved to 0.1 %% or better (a 0.1 %% error would have failed them)",
-                sharp, compared - zeros));
+        out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks; %.1f s", mismatches == 0 && overSkipped == 0
+                ? "gradcheck passed" : "gradcheck FAILED", compared, skipped, seconds));
+        out.println(TextReport.f("worst relative error %.2e (%s)", worstRel, worstAt));
+        out.println(TextReport.f("%d of the %d elements with a nonzero gradient were resolved to 0.1 %% or better (a 0.1 %% error would%n"
+                + "have failed them)", sharp, compared - zeros));
         if (zeros > 0)
-            out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a bias before a batch norm in training mode,",
-                    zeros, zeros == 1 ? "" : "s") + " whose shift the normalisation removes): compared absolutely, no relative error");
+            out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a weight of a dead relu, or a bias%n"
+                    + "        before a batch norm in training mode, whose shift the normalisation removes): compared absolutely", zeros, zeros == 1 ? "" : "s"));
         out.flush();
         if (mismatches > 0)
             throw new RunFailure(mismatches + " sampled gradients of " + s.name() + " disagree with central differences beyond the tolerance: a backward pass is wrong");

@@ -19,6 +19,24 @@ final class TextReport {
 
     static String f(String fmt, Object... args) { return String.format(Locale.ROOT, fmt, args); }
 
+    /**
+     * A labelled paragraph of a command's header, word-wrapped at 100 columns:
+     * "  label     text ..." with continuation lines indented under the text.
+     */
+    static String para(String label, String text) {
+        StringBuilder out = new StringBuilder();
+        String indent = " ".repeat(12);
+        StringBuilder line = new StringBuilder(f("  %-9s ", label));
+        for (String word : text.split(" ")) {
+            if (line.length() + word.length() > 100 && line.length() > indent.length()) {
+                out.append(line.toString().stripTrailing()).append('\n');
+                line = new StringBuilder(indent);
+            }
+            line.append(word).append(' ');
+        }
+        return out.append(line.toString().stripTrailing()).toString();
+    }
+
     static String header(Config c, String backendLine, Map<String, String> env) {
         StringBuilder b = new StringBuilder();
         b.append(f("convbench %s: %s, %s %s, %s%n", Main.VERSION, String.join(", ", c.nets()),

@@ -144,22 +144,31 @@ final class VerifyCommand implements Runnable {
             double tol = tolerance(be.name(), precision);
             out.println(TextReport.f("verify %s on %s%s against the reference backend (float64)", s.name(), be.name(),
                     be.name().startsWith("cpu") ? "" : " in " + precision));
-            out.println(TextReport.f("  input     %d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why()));
-            out.println("  step      one forward-backward in training mode, objective l2_loss of the output(s), from the same parameters and input;"
-                    + (dropout ? " dropout on (the CPU draws the reference's masks)" : " dropout off (the device draws its own masks)"));
-            out.println(TextReport.f("  error     ||device - reference|| / ||reference|| per tensor; allowed: %.0e (%s), or %.0f x the noise,", tol,
-                    be.name().startsWith("cpu") ? "the CPU, fp32" : be.name() + " " + precision, NOISE_FACTOR));
-            out.println("  noise     the same error of a reference run whose parameters and input moved by float32's rounding (the net's own sensitivity)");
-            out.println(TextReport.f("  kinks     where the two disagree on a relu output's sign and both lie within %.0f x the layer's rms difference of 0,", KINK));
-            out.println("            the reference takes the device's decision, so both backward passes use the same relu mask");
+            out.println(TextReport.para("input", TextReport.f("%d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why())));
+            out.println(TextReport.para("step", "one forward-backward in training mode, objective l2_loss of the output(s), from the same parameters and input; "
+                    + (dropout ? "dropout on (the CPU draws the reference's masks)" : "dropout off (the device draws its own masks)")));
+            out.println(TextReport.para("error", TextReport.f("||device - reference|| / ||reference|| per tensor; allowed: %.0e (%s), or %.0f x the noise", tol,
+                    be.name().startsWith("cpu") ? "the CPU, fp32" : be.name() + " " + precision, NOISE_FACTOR)));
+            out.println(TextReport.para("noise", "the same error of a reference run whose parameters and input moved by float32's rounding"));
+            out.println(TextReport.para("kinks", TextReport.f("where the two disagree on a relu output's sign and both lie within %.0f x the layer's rms"
+                    + " difference of 0, the reference takes the device's decision, so both backward passes use the same relu mask", KINK)));
             out.flush();
             Recorder onDevice = step(s, be, in.size(), dropout, false, null);
             Recorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy = step(s, ref, in.size(), dropout, true, onDevice);
             out.println();
+            // Layer names without the scope they all share ("resnet_v2_50/"), cut to fit 100 columns.
+            String root = null;
+            for (String name : onRef.layers.keySet()) {
+                if (name.indexOf('/') < 0) continue; // the losses
+                String first = name.substring(0, name.indexOf('/') + 1);
+                root = root == null ? first : root.equals(first) ? root : "";
+            }
+            if (root == null) root = "";
+            if (!root.isEmpty()) out.println("layers under " + root);
             int width = 5;
-            for (String name : onRef.layers.keySet()) width = Math.max(width, name.length());
-            width = Math.min(width, 60);
-            out.println(TextReport.f("%-" + width + "s  %9s %9s  %9s %9s  %s", "layer", "output", "(noise)", "worst grad", "(noise)", "verdict"));
+            for (String name : onRef.layers.keySet()) width = Math.max(width, name.length() - (name.startsWith(root) ? root.length() : 0));
+            width = Math.min(width, 50);
+            out.println(TextReport.f("%-" + width + "s  %9s %9s  %10s %9s  %s", "layer", "output", "(noise)", "worst grad", "(noise)", "verdict"));
             String firstBadOutput = null, firstBad = null;
             Map<String, String> badGradient = new LinkedHashMap<>();
             double worst = 0;
@@ -189,8 +198,9 @@ final class VerifyCommand implements Runnable {
                         worst = x.error();
                         worstAt = e.getKey() + (x == gradErr ? " " + gradAt : " output");
                     }
-                String name = e.getKey().length() > width ? "..." + e.getKey().substring(e.getKey().length() - width + 3) : e.getKey();
-                out.println(TextReport.f("%-" + width + "s  %9s %9s  %9s %9s  %s", name,
+                String name = e.getKey().startsWith(root) ? e.getKey().substring(root.length()) : e.getKey();
+                if (name.length() > width) name = "..." + name.substring(name.length() - width + 3);
+                out.println(TextReport.f("%-" + width + "s  %9s %9s  %10s %9s  %s", name,
                         outErr == null ? "-" : TextReport.f("%.2e", outErr.error()), outErr == null ? "" : TextReport.f("%.1e", outErr.noise()),
                         gradErr == null ? "-" : TextReport.f("%.2e", gradErr.error()), gradErr == null ? "" : TextReport.f("%.1e", gradErr.noise()),
                         outBad || gradBad ? "BEYOND" : "ok"));
@@ -205,9 +215,10 @@ final class VerifyCommand implements Runnable {
                     }
             out.println();
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.println(TextReport.f("%s: %d layers, %d tensors, worst error %.2e (%s); %d relu decision%s at kinks taken from the device; %.1f s",
-                    firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors, worst, worstAt,
+            out.println(TextReport.f("%s: %d layers, %d tensors; %d relu decision%s at kinks taken from the device; %.1f s",
+                    firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors,
                     onRef.followed, onRef.followed == 1 ? "" : "s", seconds));
+            out.println(TextReport.para("worst", TextReport.f("%.2e: %s", worst, worstAt)));
             out.flush();
             if (firstBad != null)
                 throw new RunFailure(s.name() + " on " + be.name() + " differs from the reference beyond the tolerance, first at layer " + firstBad);
