@@ -223,17 +223,7 @@ public final class CpuBackend implements Backend {
 
     // ---- time ----
 
-    @Override public Timer timer() {
-        return new Timer() {
-            private long start, stop;
-
-            @Override public void start() { start = System.nanoTime(); }
-
-            @Override public void stop() { stop = System.nanoTime(); }
-
-            @Override public double elapsedMillis() { return (stop - start) / 1e6; }
-        };
-    }
+    @Override public Timer timer() { return Timer.monotonic(); }
 
     @Override public void synchronize() {}
 

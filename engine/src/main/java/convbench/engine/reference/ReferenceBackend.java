@@ -95,6 +95,13 @@ public final class ReferenceBackend implements Backend {
         void commit() { commits.forEach(Runnable::run); }
     }
 
+    /** Runs one backward, whose gradients it asks for through out.to(grad), then commits them. */
+    private static void write(java.util.function.Consumer<Writes> backward) {
+        Writes out = new Writes();
+        backward.accept(out);
+        out.commit();
+    }
+
     @Override public String name() { return "reference"; }
 
     @Override public Map<String, String> environment() {
@@ -152,9 +159,7 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
-                Writes out = new Writes();
-                Conv2d.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db));
-                out.commit();
+                write(out -> Conv2d.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
             }
         };
     }
@@ -169,9 +174,7 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
-                Writes out = new Writes();
-                Dense.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db));
-                out.commit();
+                write(out -> Dense.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
             }
         };
     }
@@ -183,9 +186,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y) { Pool.Reference.forward(d, data(x), data(y)); }
 
             @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                Writes out = new Writes();
-                Pool.Reference.backward(d, data(x), data(dy), out.to(dx));
-                out.commit();
+                write(out -> Pool.Reference.backward(d, data(x), data(dy), out.to(dx)));
             }
         };
     }
@@ -197,9 +198,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y) { Lrn.Reference.forward(d, data(x), data(y)); }
 
             @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                Writes out = new Writes();
-                Lrn.Reference.backward(d, data(x), data(dy), out.to(dx));
-                out.commit();
+                write(out -> Lrn.Reference.backward(d, data(x), data(dy), out.to(dx)));
             }
         };
     }
@@ -220,18 +219,14 @@ public final class ReferenceBackend implements Backend {
 
             @Override public void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                            Grad dx, Grad dgamma, Grad dbeta) {
-                Writes out = new Writes();
-                BatchNorm.Reference.backward(d, data(x), data(dy), dataOrNull(gamma), data(saveMean), data(saveInvStd),
-                        out.to(dx), out.to(dgamma), out.to(dbeta));
-                out.commit();
+                write(out -> BatchNorm.Reference.backward(d, data(x), data(dy), dataOrNull(gamma), data(saveMean), data(saveInvStd),
+                        out.to(dx), out.to(dgamma), out.to(dbeta)));
             }
 
             @Override public void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar,
                                                     Grad dx, Grad dgamma, Grad dbeta) {
-                Writes out = new Writes();
-                BatchNorm.Reference.backwardInference(d, data(x), data(dy), dataOrNull(gamma), data(movingMean), data(movingVar),
-                        out.to(dx), out.to(dgamma), out.to(dbeta));
-                out.commit();
+                write(out -> BatchNorm.Reference.backwardInference(d, data(x), data(dy), dataOrNull(gamma), data(movingMean), data(movingVar),
+                        out.to(dx), out.to(dgamma), out.to(dbeta)));
             }
         };
     }
@@ -248,10 +243,10 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                Writes out = new Writes();
-                if (kind == Activation.RELU) Relu.Reference.backward(data(y), data(dy), out.to(dx), shape.intSize());
-                else Add.Reference.scaleInto(1, data(dy), out.to(dx), shape.intSize());
-                out.commit();
+                write(out -> {
+                    if (kind == Activation.RELU) Relu.Reference.backward(data(y), data(dy), out.to(dx), shape.intSize());
+                    else Add.Reference.scaleInto(1, data(dy), out.to(dx), shape.intSize());
+                });
             }
         };
     }
@@ -263,9 +258,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y) { Softmax.Reference.forward(shape, data(x), data(y)); }
 
             @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                Writes out = new Writes();
-                Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx));
-                out.commit();
+                write(out -> Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx)));
             }
         };
     }
@@ -277,9 +270,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void add(Tensor a, Tensor b, Tensor y) { Add.Reference.forward(data(a), data(b), data(y), shape.intSize()); }
 
             @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
-                Writes out = new Writes();
-                Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize());
-                out.commit();
+                write(out -> Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize()));
             }
         };
     }
@@ -301,11 +292,11 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void split(Tensor dy, List<Grad> dxs) {
-                Writes out = new Writes();
-                List<double[]> arrays = new ArrayList<>();
-                for (Grad g : dxs) arrays.add(out.to(g));
-                Concat.Reference.split(parts, data(dy), arrays);
-                out.commit();
+                write(out -> {
+                    List<double[]> arrays = new ArrayList<>();
+                    for (Grad g : dxs) arrays.add(out.to(g));
+                    Concat.Reference.split(parts, data(dy), arrays);
+                });
             }
         };
     }
@@ -317,9 +308,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y) { Pad.Reference.forward(d, data(x), data(y)); }
 
             @Override public void backward(Tensor dy, Grad dx) {
-                Writes out = new Writes();
-                Pad.Reference.backward(d, data(dy), out.to(dx));
-                out.commit();
+                write(out -> Pad.Reference.backward(d, data(dy), out.to(dx)));
             }
         };
     }
@@ -338,9 +327,7 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
-                Writes out = new Writes();
-                Dropout.Reference.backward(data(dy), data(reserve), out.to(dx), shape.intSize());
-                out.commit();
+                write(out -> Dropout.Reference.backward(data(dy), data(reserve), out.to(dx), shape.intSize()));
             }
         };
     }
@@ -352,9 +339,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void l2(Tensor x, Tensor loss) { data(loss)[0] = L2Loss.Reference.forward(data(x), shape.intSize()); }
 
             @Override public void l2Backward(Tensor x, float dloss, Grad dx) {
-                Writes out = new Writes();
-                L2Loss.Reference.backward(data(x), dloss, out.to(dx), shape.intSize());
-                out.commit();
+                write(out -> L2Loss.Reference.backward(data(x), dloss, out.to(dx), shape.intSize()));
             }
 
             @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
@@ -362,9 +347,7 @@ public final class ReferenceBackend implements Backend {
             }
 
             @Override public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits) {
-                Writes out = new Writes();
-                SoftmaxCrossEntropy.Reference.backward(shape.dim(0), shape.dim(1), data(probs), data(labels), dloss, out.to(dlogits));
-                out.commit();
+                write(out -> SoftmaxCrossEntropy.Reference.backward(shape.dim(0), shape.dim(1), data(probs), data(labels), dloss, out.to(dlogits)));
             }
         };
     }
@@ -381,17 +364,7 @@ public final class ReferenceBackend implements Backend {
 
     // ---- time ----
 
-    @Override public Timer timer() {
-        return new Timer() {
-            private long start, stop;
-
-            @Override public void start() { start = System.nanoTime(); }
-
-            @Override public void stop() { stop = System.nanoTime(); }
-
-            @Override public double elapsedMillis() { return (stop - start) / 1e6; }
-        };
-    }
+    @Override public Timer timer() { return Timer.monotonic(); }
 
     @Override public void synchronize() {}
 
