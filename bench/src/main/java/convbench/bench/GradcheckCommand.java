@@ -142,8 +142,8 @@ final class GradcheckCommand implements Runnable {
         out.println(TextReport.f("%d of the %d elements with a nonzero gradient were resolved to 0.1 %% or better (a 0.1 %% error would%n"
                 + "have failed them)", sharp, compared - zeros));
         if (zeros > 0)
-            out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a weight of a dead relu, or a bias%n"
-                    + "        before a batch norm in training mode, whose shift the normalisation removes): compared absolutely", zeros, zeros == 1 ? "" : "s"));
+            out.println(TextReport.f("(zero): %d element%s whose gradient is 0 to within the difference's rounding (a dead relu's weight,%n"
+                    + "        or a bias before a training-mode batch norm, which removes its shift): compared absolutely", zeros, zeros == 1 ? "" : "s"));
         out.flush();
         if (mismatches > 0)
             throw new RunFailure(mismatches + " sampled gradients of " + s.name() + " disagree with central differences beyond the tolerance: a backward pass is wrong");
