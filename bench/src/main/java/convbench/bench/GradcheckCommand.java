@@ -86,7 +86,7 @@ final class GradcheckCommand implements Runnable {
             int pick = Math.min(params, all.size());
             List<GradCheck.Leaf> leaves = new ArrayList<>();
             for (int i = 0; i < pick; i++) leaves.add(GradCheck.param(all.get((int) ((long) i * (all.size() - 1) / Math.max(1, pick - 1)))));
-            out.println(TextReport.f("gradcheck %s on the reference backend (float64): %d of %d parameter tensors, %d element%s each",
+            out.println(TextReport.f("gradcheck %s (float64, reference backend): %d of %d parameter tensors, %d element%s each",
                     s.name(), pick, all.size(), samples, samples == 1 ? "" : "s"));
             out.println(TextReport.para("input", TextReport.f("%d x 3 x %d x %d: %s", batch, in.size(), in.size(), in.why())));
             out.println(TextReport.para("checks", "L = sum(output * r), r fixed uniform in [-1, 1), training mode (batch statistics), dropout off"));

@@ -107,8 +107,8 @@ final class TraceCommand implements Runnable {
             width = Math.max(width, f.layer().name().length());
             opWidth = Math.max(opWidth, f.layer().describe().length());
         }
-        out.println(TextReport.f("trace %s: the tape of one forward-backward, batch %d at %dx%d, objective l2_loss (shapes only: nothing is computed)%s",
-                s.name(), batch, size, size, filter == null ? "" : ", layers matching '" + pattern + "'"));
+        out.println(TextReport.f("trace %s: the tape of one forward-backward, batch %d at %dx%d, objective l2_loss", s.name(), batch, size, size));
+        out.println("(shapes only: nothing is computed)" + (filter == null ? "" : "; layers matching '" + pattern + "'"));
         out.println();
         out.println("forward, in order (* = recorded on the tape, because a gradient will flow through it):");
         int shown = 0;
@@ -122,8 +122,9 @@ final class TraceCommand implements Runnable {
                     f.layer().describe(), f.in(), f.out()));
         }
         out.println();
-        out.println("backward, the tape walked in reverse (d T = the gradient of the loss with respect to T: a parameter, or the output of the");
-        out.println("layer named; overwrite = its first contribution, accumulate = added to another reader's, alias = dy itself, no copy):");
+        out.println("backward, the tape walked in reverse (d T = the gradient of the loss with respect to T: a parameter,");
+        out.println("or the output of the layer named; overwrite = its first contribution, accumulate = added to another");
+        out.println("reader's, alias = dy itself, no copy):");
         for (Bwd b : backward) {
             if (filter != null && !filter.matcher(b.layer().name()).find()) continue;
             String line = TextReport.f("%5d   %-" + width + "s  writes %s", b.index(), b.layer().name(), b.writes());

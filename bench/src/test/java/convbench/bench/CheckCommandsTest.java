@@ -13,7 +13,7 @@ class CheckCommandsTest {
     void gradcheckPrintsWhatItComparesAndPasses() {
         BenchCliTest.Out r = run("gradcheck", "alexnet-conv", "--image-size", "67", "--params", "3", "--samples", "2");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("on the reference backend (float64): 3 of 10 parameter tensors"), r.out());
+        assertTrue(r.out().contains("(float64, reference backend): 3 of 10 parameter tensors"), r.out());
         assertTrue(r.out().contains("input     2 x 3 x 67 x 67: as asked"), r.out());
         assertTrue(r.out().contains("L = sum(output * r)") && r.out().contains("h = 1.00e-06 * max(1, |v|)"), r.out());
         assertTrue(r.out().contains("conv1/weights") && r.out().contains("gradcheck passed: 6 elements compared, 0 skipped"), r.out());
