@@ -147,6 +147,9 @@ final class GradcheckCommand implements Runnable {
         out.flush();
         if (mismatches > 0)
             throw new RunFailure(mismatches + " sampled gradients of " + s.name() + " disagree with central differences beyond the tolerance: a backward pass is wrong");
+        if (skipped > GradCheck.Result.skipLimit(compared + skipped, gc.maxSkippedShare()))
+            throw new RunFailure(skipped + " of " + s.name() + "'s " + (compared + skipped) + " sampled elements lie near kinks, more than "
+                    + Math.round(gc.maxSkippedShare() * 100) + " %: use another --seed or a smaller --step");
         if (overSkipped > 0)
             throw new RunFailure(overSkipped + " tensors of " + s.name() + " had more than " + Math.round(gc.maxSkippedShare() * 100)
                     + " % of their elements near kinks: use another --seed or a smaller --step");
