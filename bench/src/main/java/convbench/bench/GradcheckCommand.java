@@ -136,7 +136,8 @@ final class GradcheckCommand implements Runnable {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         out.println();
-        out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks; %.1f s", mismatches == 0 && overSkipped == 0
+        boolean tooManySkipped = skipped > GradCheck.Result.skipLimit(compared + skipped, gc.maxSkippedShare());
+        out.println(TextReport.f("%s: %d elements compared, %d skipped near kinks; %.1f s", mismatches == 0 && overSkipped == 0 && !tooManySkipped
                 ? "gradcheck passed" : "gradcheck FAILED", compared, skipped, seconds));
         out.println(TextReport.f("worst relative error %.2e (%s)", worstRel, worstAt));
         out.println(TextReport.f("%d of the %d elements with a nonzero gradient were resolved to 0.1 %% or better (a 0.1 %% error would%n"
@@ -147,7 +148,7 @@ final class GradcheckCommand implements Runnable {
         out.flush();
         if (mismatches > 0)
             throw new RunFailure(mismatches + " sampled gradients of " + s.name() + " disagree with central differences beyond the tolerance: a backward pass is wrong");
-        if (skipped > GradCheck.Result.skipLimit(compared + skipped, gc.maxSkippedShare()))
+        if (tooManySkipped)
             throw new RunFailure(skipped + " of " + s.name() + "'s " + (compared + skipped) + " sampled elements lie near kinks, more than "
                     + Math.round(gc.maxSkippedShare() * 100) + " %: use another --seed or a smaller --step");
         if (overSkipped > 0)
