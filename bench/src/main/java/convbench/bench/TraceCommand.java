@@ -30,8 +30,9 @@ import java.util.regex.PatternSyntaxException;
  */
 @Command(name = "trace", mixinStandardHelpOptions = true,
         description = {"Prints the tape of one forward-backward, on shapes only.",
-                "Each op's forward with its input and output shapes, then the backward walk in reverse with the gradients each op",
-                "writes (overwrite, accumulate or alias). Example: bench trace alexnet-conv; bench trace resnet50 --layers 'block1/unit_1/'"})
+                "Each op's forward with its input and output shapes, then the backward walk in reverse.",
+                "Each op says which gradients it writes: overwrite, accumulate or alias.",
+                "Example: bench trace alexnet-conv; bench trace resnet50 --layers 'block1/unit_1/'"})
 final class TraceCommand implements Runnable {
     @Spec CommandSpec spec;
 

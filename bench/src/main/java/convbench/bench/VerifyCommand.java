@@ -34,8 +34,8 @@ import java.util.SplittableRandom;
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Checks a device against the float64 reference backend, layer by layer, on one forward-backward of a net.",
-                "Both start from the same parameters and input; every layer's output and gradients are compared. Exit 1 beyond",
-                "the tolerance, naming the first layer. Example: bench verify resnet50 --device cpu"})
+                "Both start from the same parameters and input; every layer's output and gradients are compared.",
+                "Exit 1 beyond the tolerance, naming the first layer. Example: bench verify resnet50 --device cpu"})
 final class VerifyCommand implements Runnable {
     @Spec CommandSpec spec;
 
