@@ -9,6 +9,8 @@ import convbench.engine.LayerListener;
 import convbench.engine.Shape;
 import convbench.engine.Tape;
 import convbench.engine.Tensor;
+import convbench.engine.ops.Pool;
+import convbench.engine.plan.PoolDesc;
 import convbench.engine.reference.ReferenceBackend;
 import convbench.nets.Net;
 import convbench.nets.Nets;
@@ -74,6 +76,7 @@ final class VerifyCommand implements Runnable {
     /** What one layer made in one run: its output, then each gradient it wrote (of what, and the values). */
     private static final class Record {
         double[] output;
+        double[] input; // a max pool's, for its ties
         final List<String> gradNames = new ArrayList<>();
         final List<double[]> grads = new ArrayList<>();
     }
@@ -88,10 +91,54 @@ final class VerifyCommand implements Runnable {
 
         Recorder(Recorder follow) { this.follow = follow; }
 
-        @Override public void afterForward(Layer layer, Tensor y) {
-            double[] v = y.toDoubles();
-            if (follow != null && layer.describe().endsWith("relu") && followKinks(v, follow.layers.get(layer.name()).output)) y.set(v);
-            layers.computeIfAbsent(layer.name(), k -> new Record()).output = v;
+        @Override public void forwarded(Layer layer, Tensor[] inputs, Tensor[] outputs) {
+            Record r = layers.computeIfAbsent(layer.name(), k -> new Record());
+            double[] v = outputs[0].toDoubles();
+            boolean maxPool = layer instanceof Pool p && p.desc().mode() == PoolDesc.Mode.MAX;
+            if (maxPool) r.input = inputs[0].toDoubles();
+            if (follow != null) {
+                Record device = follow.layers.get(layer.name());
+                if (layer.describe().endsWith("relu") && followKinks(v, device.output)) outputs[0].set(v);
+                if (maxPool && followTies(((Pool) layer).desc(), r.input, v, device.input)) {
+                    inputs[0].set(r.input);
+                    outputs[0].set(v);
+                }
+            }
+            r.output = v;
+        }
+
+        /**
+         * A max pool whose window holds two values within rounding of each other may route its gradient to
+         * either: where the device's first maximum (of its own input) is another cell than this run's, and
+         * the two cells differ here by less than KINK times the input's rms difference (device vs this run),
+         * this run's input at the device's cell is raised to the maximum (one ulp above it where the device's
+         * cell comes later, since the first maximum wins), so both backward passes route alike.
+         */
+        private boolean followTies(PoolDesc d, double[] x, double[] y, double[] device) {
+            double sq = 0;
+            for (int i = 0; i < x.length; i++) sq += (x[i] - device[i]) * (x[i] - device[i]);
+            double band = KINK * Math.sqrt(sq / Math.max(1, x.length));
+            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
+            boolean changed = false;
+            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        int here = -1, there = -1;
+                        for (int p = 0; p < d.kh(); p++)
+                            for (int q = 0; q < d.kw(); q++) {
+                                int ih = i * d.strideH() + p - d.padTop(), iw = j * d.strideW() + q - d.padLeft();
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                int at = (plane * h + ih) * w + iw;
+                                if (here < 0 || x[at] > x[here]) here = at;
+                                if (there < 0 || device[at] > device[there]) there = at;
+                            }
+                        if (here == there || x[here] - x[there] > band) continue;
+                        x[there] = there < here ? x[here] : Math.nextUp(x[here]);
+                        y[(plane * oh + i) * ow + j] = x[there];
+                        followed++;
+                        changed = true;
+                    }
+            return changed;
         }
 
         /**
@@ -149,12 +196,17 @@ final class VerifyCommand implements Runnable {
                     + (dropout ? "dropout on (the CPU draws the reference's masks)" : "dropout off (the device draws its own masks)")));
             out.println(TextReport.para("error", TextReport.f("||device - reference|| / ||reference|| per tensor; allowed: %.0e (%s), or %.0f x the noise", tol,
                     be.name().startsWith("cpu") ? "the CPU, fp32" : be.name() + " " + precision, NOISE_FACTOR)));
-            out.println(TextReport.para("noise", "the same error of a reference run whose parameters and input moved by float32's rounding"));
-            out.println(TextReport.para("kinks", TextReport.f("where the two disagree on a relu output's sign and both lie within %.0f x the layer's rms"
-                    + " difference of 0, the reference takes the device's decision, so both backward passes use the same relu mask", KINK)));
+            out.println(TextReport.para("noise", "the same error of a reference run that rounds every op's outputs to float32 and whose"
+                    + " parameters and input moved by float32's rounding: the drift rounding alone causes"));
+            out.println(TextReport.para("kinks", TextReport.f("where the two disagree on a relu output's sign within %.0f x the layer's rms difference"
+                    + " of 0, or on a max pool's winner between cells that close, the reference takes the device's decision, so both"
+                    + " backward passes route alike", KINK)));
             out.flush();
             Recorder onDevice = step(s, be, in.size(), dropout, false, null);
-            Recorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy = step(s, ref, in.size(), dropout, true, onDevice);
+            Recorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy;
+            try (ReferenceBackend rounding = ReferenceBackend.roundingToFloat32()) {
+                noisy = step(s, rounding, in.size(), dropout, true, onDevice);
+            }
             out.println();
             // Layer names without the scope they all share ("resnet_v2_50/"), cut to fit 100 columns.
             String root = null;
@@ -215,7 +267,7 @@ final class VerifyCommand implements Runnable {
                     }
             out.println();
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.println(TextReport.f("%s: %d layers, %d tensors; %d relu decision%s at kinks taken from the device; %.1f s",
+            out.println(TextReport.f("%s: %d layers, %d tensors; %d relu or max-pool decision%s at kinks taken from the device; %.1f s",
                     firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors,
                     onRef.followed, onRef.followed == 1 ? "" : "s", seconds));
             out.println(TextReport.para("worst", TextReport.f("%.2e: %s", worst, worstAt)));

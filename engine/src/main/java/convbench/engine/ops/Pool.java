@@ -38,6 +38,9 @@ public final class Pool extends Layer {
         return new Pool(name, PoolDesc.Mode.AVG, k, k, stride, stride, padding);
     }
 
+    /** The window of the last forward (shape, kernel, strides, pads), or null before the first. */
+    public PoolDesc desc() { return plan == null ? null : plan.desc(); }
+
     private String op() { return mode == PoolDesc.Mode.MAX ? "max_pool" : "avg_pool"; }
 
     @Override public String describe() {

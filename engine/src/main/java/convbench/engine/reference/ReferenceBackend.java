@@ -60,6 +60,29 @@ import java.util.Map;
  */
 public final class ReferenceBackend implements Backend {
     private long inUse, peak;
+    /** Round every op's outputs to float32 (see {@link #roundingToFloat32}). */
+    private final boolean roundOutputs;
+
+    /** The oracle: float64 throughout. */
+    public ReferenceBackend() { this(false); }
+
+    private ReferenceBackend(boolean roundOutputs) { this.roundOutputs = roundOutputs; }
+
+    /**
+     * The same arithmetic with every op's outputs (activations, gradients, statistics, losses) rounded to
+     * float32 as they are written: how far a float32 engine would drift from the oracle through rounding
+     * at every op alone. {@code bench verify} uses it as the noise floor a fast backend is judged against.
+     */
+    public static ReferenceBackend roundingToFloat32() { return new ReferenceBackend(true); }
+
+    /** Rounds the tensors just written to float32 when this backend models float32 storage. */
+    private void written(Tensor... ts) {
+        if (!roundOutputs) return;
+        for (Tensor t : ts) {
+            double[] d = data(t);
+            for (int i = 0; i < t.shape().intSize(); i++) d[i] = (float) d[i];
+        }
+    }
 
     private final class RefStorage extends Storage {
         final double[] data;
@@ -80,11 +103,13 @@ public final class ReferenceBackend implements Backend {
     private static double[] dataOrNull(Tensor t) { return t == null ? null : data(t); }
 
     /** The gradients one backward call writes: each accumulates into its array; overwritten ones are copied over at commit. */
-    private static final class Writes {
+    private final class Writes {
         private final List<Runnable> commits = new ArrayList<>();
+        private final List<Tensor> targets = new ArrayList<>();
 
         double[] to(Grad g) {
             if (g == null) return null;
+            targets.add(g.t());
             double[] dst = data(g.t());
             if (g.accumulate()) return dst;
             double[] fresh = new double[g.t().shape().intSize()];
@@ -92,17 +117,20 @@ public final class ReferenceBackend implements Backend {
             return fresh;
         }
 
-        void commit() { commits.forEach(Runnable::run); }
+        void commit() {
+            commits.forEach(Runnable::run);
+            written(targets.toArray(new Tensor[0]));
+        }
     }
 
     /** Runs one backward, whose gradients it asks for through out.to(grad), then commits them. */
-    private static void write(java.util.function.Consumer<Writes> backward) {
+    private void write(java.util.function.Consumer<Writes> backward) {
         Writes out = new Writes();
         backward.accept(out);
         out.commit();
     }
 
-    @Override public String name() { return "reference"; }
+    @Override public String name() { return roundOutputs ? "reference (float32-rounded)" : "reference"; }
 
     @Override public Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>();
@@ -156,6 +184,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
                 Conv2d.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
                 if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
+                written(y);
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
@@ -171,6 +200,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
                 Dense.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
                 if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
+                written(y);
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
@@ -183,7 +213,10 @@ public final class ReferenceBackend implements Backend {
         return new PoolPlan() {
             @Override public PoolDesc desc() { return d; }
 
-            @Override public void forward(Tensor x, Tensor y) { Pool.Reference.forward(d, data(x), data(y)); }
+            @Override public void forward(Tensor x, Tensor y) {
+                Pool.Reference.forward(d, data(x), data(y));
+                written(y);
+            }
 
             @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
                 write(out -> Pool.Reference.backward(d, data(x), data(dy), out.to(dx)));
@@ -195,7 +228,10 @@ public final class ReferenceBackend implements Backend {
         return new LrnPlan() {
             @Override public LrnDesc desc() { return d; }
 
-            @Override public void forward(Tensor x, Tensor y) { Lrn.Reference.forward(d, data(x), data(y)); }
+            @Override public void forward(Tensor x, Tensor y) {
+                Lrn.Reference.forward(d, data(x), data(y));
+                written(y);
+            }
 
             @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
                 write(out -> Lrn.Reference.backward(d, data(x), data(dy), out.to(dx)));
@@ -211,10 +247,12 @@ public final class ReferenceBackend implements Backend {
                                                   double averageFactor, Tensor saveMean, Tensor saveInvStd) {
                 BatchNorm.Reference.forwardTraining(d, data(x), dataOrNull(gamma), data(beta), data(y),
                         data(movingMean), data(movingVar), averageFactor, data(saveMean), data(saveInvStd));
+                written(y, movingMean, movingVar, saveMean, saveInvStd);
             }
 
             @Override public void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVar, Tensor y) {
                 BatchNorm.Reference.forwardInference(d, data(x), dataOrNull(gamma), data(beta), data(movingMean), data(movingVar), data(y));
+                written(y);
             }
 
             @Override public void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
@@ -240,6 +278,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y) {
                 if (kind == Activation.RELU) Relu.Reference.forward(data(x), data(y), shape.intSize());
                 else if (x != y) copy(x, y);
+                written(y);
             }
 
             @Override public void backward(Tensor y, Tensor dy, Grad dx) {
@@ -255,7 +294,10 @@ public final class ReferenceBackend implements Backend {
         return new SoftmaxPlan() {
             @Override public Shape shape() { return shape; }
 
-            @Override public void forward(Tensor x, Tensor y) { Softmax.Reference.forward(shape, data(x), data(y)); }
+            @Override public void forward(Tensor x, Tensor y) {
+                Softmax.Reference.forward(shape, data(x), data(y));
+                written(y);
+            }
 
             @Override public void backward(Tensor y, Tensor dy, Grad dx) {
                 write(out -> Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx)));
@@ -267,7 +309,10 @@ public final class ReferenceBackend implements Backend {
         return new ElementwisePlan() {
             @Override public Shape shape() { return shape; }
 
-            @Override public void add(Tensor a, Tensor b, Tensor y) { Add.Reference.forward(data(a), data(b), data(y), shape.intSize()); }
+            @Override public void add(Tensor a, Tensor b, Tensor y) {
+                Add.Reference.forward(data(a), data(b), data(y), shape.intSize());
+                written(y);
+            }
 
             @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
                 write(out -> Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize()));
@@ -289,6 +334,7 @@ public final class ReferenceBackend implements Backend {
                 List<double[]> arrays = new ArrayList<>();
                 for (Tensor x : xs) arrays.add(data(x));
                 Concat.Reference.concat(parts, arrays, data(out));
+                written(out);
             }
 
             @Override public void split(Tensor dy, List<Grad> dxs) {
@@ -305,7 +351,10 @@ public final class ReferenceBackend implements Backend {
         return new WindowPlan() {
             @Override public WindowDesc desc() { return d; }
 
-            @Override public void forward(Tensor x, Tensor y) { Pad.Reference.forward(d, data(x), data(y)); }
+            @Override public void forward(Tensor x, Tensor y) {
+                Pad.Reference.forward(d, data(x), data(y));
+                written(y);
+            }
 
             @Override public void backward(Tensor dy, Grad dx) {
                 write(out -> Pad.Reference.backward(d, data(dy), out.to(dx)));
@@ -324,6 +373,7 @@ public final class ReferenceBackend implements Backend {
             @Override public void forward(Tensor x, Tensor y, Tensor reserve, long seed) {
                 Dropout.Reference.mask(keep, seed, data(reserve), shape.intSize());
                 Dropout.Reference.forward(data(x), data(reserve), data(y), shape.intSize());
+                written(y);
             }
 
             @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
@@ -336,7 +386,10 @@ public final class ReferenceBackend implements Backend {
         return new LossPlan() {
             @Override public Shape shape() { return shape; }
 
-            @Override public void l2(Tensor x, Tensor loss) { data(loss)[0] = L2Loss.Reference.forward(data(x), shape.intSize()); }
+            @Override public void l2(Tensor x, Tensor loss) {
+                data(loss)[0] = L2Loss.Reference.forward(data(x), shape.intSize());
+                written(loss);
+            }
 
             @Override public void l2Backward(Tensor x, float dloss, Grad dx) {
                 write(out -> L2Loss.Reference.backward(data(x), dloss, out.to(dx), shape.intSize()));
@@ -344,6 +397,7 @@ public final class ReferenceBackend implements Backend {
 
             @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
                 data(loss)[0] = SoftmaxCrossEntropy.Reference.forward(shape.dim(0), shape.dim(1), data(logits), data(labels), data(probs));
+                written(probs, loss);
             }
 
             @Override public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits) {
@@ -358,6 +412,7 @@ public final class ReferenceBackend implements Backend {
 
             @Override public void update(Tensor w, Tensor dw, Tensor v, float lr, float momentum) {
                 SgdMomentum.Reference.update(data(w), data(dw), data(v), lr, momentum, shape.intSize());
+                written(w, v);
             }
         };
     }
