@@ -104,8 +104,14 @@ final class GradcheckCommand implements Runnable {
             per = GradCheck.summarise(res, leaves.toArray(new GradCheck.Leaf[0]));
         }
         out.println();
+        // Parameter names without the scope they all share ("resnet_v2_50/"), cut to fit 100 columns.
+        List<String> names = new ArrayList<>();
+        for (GradCheck.Result r : per) names.add(r.leaf());
+        String root = TextReport.sharedScope(names);
+        if (!root.isEmpty()) out.println("parameters under " + root);
         int width = 9;
-        for (GradCheck.Result r : per) width = Math.max(width, r.leaf().length());
+        for (String name : names) width = Math.max(width, name.length() - (name.startsWith(root) ? root.length() : 0));
+        width = Math.min(width, 40);
         out.println(TextReport.f("%-" + width + "s  %8s  %7s  %14s  %14s  %10s  %s", "parameter", "compared", "skipped", "worst backprop", "its numeric", "rel. error", "verdict"));
         int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0, zeros = 0, sharp = 0;
         double worstRel = 0;
@@ -130,7 +136,9 @@ final class GradcheckCommand implements Runnable {
                 worstAt = r.leaf();
             }
             String verdict = bad > 0 ? "MISMATCH (" + bad + ")" : tooManySkipped ? "TOO MANY SKIPPED" : "ok";
-            out.println(TextReport.f("%-" + width + "s  %8d  %7d  %14s  %14s  %10s  %s", r.leaf(), r.compared(), r.skipped(),
+            String name = r.leaf().startsWith(root) ? r.leaf().substring(root.length()) : r.leaf();
+            if (name.length() > width) name = "..." + name.substring(name.length() - width + 3);
+            out.println(TextReport.f("%-" + width + "s  %8d  %7d  %14s  %14s  %10s  %s", name, r.compared(), r.skipped(),
                     worst == null ? "-" : TextReport.f("%.8g", worst.analytic()), worst == null ? "-" : TextReport.f("%.8g", worst.numeric()),
                     worst == null ? "-" : worst.resolved() ? TextReport.f("%.2e", worst.relativeError()) : "(zero)", verdict));
         }

@@ -19,6 +19,17 @@ final class TextReport {
 
     static String f(String fmt, Object... args) { return String.format(Locale.ROOT, fmt, args); }
 
+    /** The first scope ("resnet_v2_50/") that every name with a scope shares, or "" (names without a '/' are ignored). */
+    static String sharedScope(Iterable<String> names) {
+        String root = null;
+        for (String name : names) {
+            if (name.indexOf('/') < 0) continue; // the losses
+            String first = name.substring(0, name.indexOf('/') + 1);
+            root = root == null ? first : root.equals(first) ? root : "";
+        }
+        return root == null ? "" : root;
+    }
+
     /**
      * A labelled paragraph of a command's header, word-wrapped at 100 columns:
      * "  label     text ..." with continuation lines indented under the text.

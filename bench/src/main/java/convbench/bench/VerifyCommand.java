@@ -209,13 +209,7 @@ final class VerifyCommand implements Runnable {
             }
             out.println();
             // Layer names without the scope they all share ("resnet_v2_50/"), cut to fit 100 columns.
-            String root = null;
-            for (String name : onRef.layers.keySet()) {
-                if (name.indexOf('/') < 0) continue; // the losses
-                String first = name.substring(0, name.indexOf('/') + 1);
-                root = root == null ? first : root.equals(first) ? root : "";
-            }
-            if (root == null) root = "";
+            String root = TextReport.sharedScope(onRef.layers.keySet());
             if (!root.isEmpty()) out.println("layers under " + root);
             int width = 5;
             for (String name : onRef.layers.keySet()) width = Math.max(width, name.length() - (name.startsWith(root) ? root.length() : 0));
