@@ -111,8 +111,8 @@ final class GradcheckCommand implements Runnable {
         if (!root.isEmpty()) out.println("parameters under " + root);
         int width = 9;
         for (String name : names) width = Math.max(width, name.length() - (name.startsWith(root) ? root.length() : 0));
-        width = Math.min(width, 40);
-        out.println(TextReport.f("%-" + width + "s  %8s  %7s  %14s  %14s  %10s  %s", "parameter", "compared", "skipped", "worst backprop", "its numeric", "rel. error", "verdict"));
+        width = Math.min(width, 34);
+        out.println(TextReport.f("%-" + width + "s  %5s %5s  %14s  %14s  %9s  %s", "parameter", "comp.", "skip.", "worst backprop", "its numeric", "rel.error", "verdict"));
         int mismatches = 0, skipped = 0, compared = 0, overSkipped = 0, zeros = 0, sharp = 0;
         double worstRel = 0;
         String worstAt = "-";
@@ -138,7 +138,7 @@ final class GradcheckCommand implements Runnable {
             String verdict = bad > 0 ? "MISMATCH (" + bad + ")" : tooManySkipped ? "TOO MANY SKIPPED" : "ok";
             String name = r.leaf().startsWith(root) ? r.leaf().substring(root.length()) : r.leaf();
             if (name.length() > width) name = "..." + name.substring(name.length() - width + 3);
-            out.println(TextReport.f("%-" + width + "s  %8d  %7d  %14s  %14s  %10s  %s", name, r.compared(), r.skipped(),
+            out.println(TextReport.f("%-" + width + "s  %5d %5d  %14s  %14s  %9s  %s", name, r.compared(), r.skipped(),
                     worst == null ? "-" : TextReport.f("%.8g", worst.analytic()), worst == null ? "-" : TextReport.f("%.8g", worst.numeric()),
                     worst == null ? "-" : worst.resolved() ? TextReport.f("%.2e", worst.relativeError()) : "(zero)", verdict));
         }

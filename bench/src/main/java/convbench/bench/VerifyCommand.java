@@ -261,7 +261,7 @@ final class VerifyCommand implements Runnable {
                     }
             out.println();
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.println(TextReport.f("%s: %d layers, %d tensors; %d relu or max-pool decision%s at kinks taken from the device; %.1f s",
+            out.println(TextReport.f("%s: %d layers, %d tensors, %d kink%s decided as on the device; %.1f s",
                     firstBad == null ? "verify passed" : "verify FAILED", onRef.layers.size(), tensors,
                     onRef.followed, onRef.followed == 1 ? "" : "s", seconds));
             out.println(TextReport.para("worst", TextReport.f("%.2e: %s", worst, worstAt)));
