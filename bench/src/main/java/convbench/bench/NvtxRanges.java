@@ -3,7 +3,7 @@ package convbench.bench;
 import convbench.engine.Layer;
 import convbench.engine.LayerListener;
 import convbench.engine.Tensor;
-import convbench.kernels.Nvtx;
+import convbench.kernels.cuda.Nvtx;
 
 import java.util.Map;
 

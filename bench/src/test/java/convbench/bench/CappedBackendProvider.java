@@ -9,7 +9,7 @@ import convbench.engine.Shape;
 import convbench.engine.Storage;
 import convbench.engine.Tensor;
 import convbench.engine.Timer;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.plan.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;

@@ -5,7 +5,7 @@ import convbench.engine.BackendOptions;
 import convbench.engine.BackendProvider;
 import convbench.engine.Grad;
 import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.plan.LrnDesc;
 import convbench.engine.plan.LrnPlan;
 

@@ -4,7 +4,7 @@ import convbench.engine.Ctx;
 import convbench.engine.Param;
 import convbench.engine.Shape;
 import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

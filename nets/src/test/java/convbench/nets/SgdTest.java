@@ -2,7 +2,7 @@ package convbench.nets;
 
 import convbench.engine.Ctx;
 import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.ops.Flatten;
 import convbench.engine.ops.SgdMomentum;
 import convbench.engine.ops.SoftmaxCrossEntropy;

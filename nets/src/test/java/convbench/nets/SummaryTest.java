@@ -2,7 +2,7 @@ package convbench.nets;
 
 import convbench.engine.MetaBackend;
 import convbench.engine.Shape;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
