@@ -2,7 +2,7 @@ package convbench.bench;
 
 import convbench.engine.Layer;
 import convbench.engine.LayerListener;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.kernels.cuda.Nvtx;
 
 import java.util.Map;

@@ -1,5 +1,7 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import convbench.engine.reference.ReferenceBackend;
 import convbench.engine.ops.Add;
 import convbench.engine.ops.Flatten;

@@ -1,13 +1,14 @@
 package convbench.nets;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.Lifetimes;
-import convbench.engine.MetaBackend;
 import convbench.engine.Model;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.ops.Add;
 import convbench.engine.ops.BatchNorm;
 import convbench.engine.ops.Concat;
@@ -21,14 +22,11 @@ import convbench.engine.ops.Lrn;
 import convbench.engine.ops.Pad;
 import convbench.engine.ops.Pool;
 import convbench.engine.ops.Subsample;
-import convbench.engine.plan.Activation;
-import convbench.engine.plan.PoolDesc;
+import convbench.engine.spec.Activation;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -61,15 +59,13 @@ public abstract class Net implements AutoCloseable {
         public List<Tensor> all() { return aux == null ? List.of(output) : List.of(output, aux); }
     }
 
-    private static final Map<String, Integer> MIN_SIZES = new ConcurrentHashMap<>();
-
     private final String name;
     private final Backend backend;
     private final int classes, imageSize;
     private final long seed;
     private final L2Loss l2Output = new L2Loss("l2_loss"), l2Aux = new L2Loss("aux_l2_loss");
-    private Model model;
-    private Ctx ctx;            // the step of the pass in progress
+    private final Model model;
+    private Pass pass;          // the pass in progress: its step and the model it builds on
     private final Map<String, Lifetimes> lifetimes = new java.util.HashMap<>(); // per input shape and mode, forward-only steps
     private Args args = Args.slim();
 
@@ -124,30 +120,31 @@ public abstract class Net implements AutoCloseable {
                     + "), got " + s);
         // Forward-only steps free each activation after its last reader: the lifetimes are learnt on
         // shapes only (MetaBackend) before the first such step, so even that step holds only what is live.
-        if (ctx.tape() == null && !(ctx.backend() instanceof MetaBackend)) {
+        if (ctx.tape() == null && !ctx.backend().shapesOnly()) {
             String key = s + (ctx.training() ? " training" : " inference") + (ctx.dropoutActive() ? " dropout" : "");
-            ctx.lifetimes(lifetimes.computeIfAbsent(key, k -> lifetimesOnMeta(s, ctx.training(), ctx.dropoutActive())));
+            ctx.lifetimes(lifetimes.computeIfAbsent(key, k -> ShapePass.lifetimes(this, s, ctx.training(), ctx.dropoutActive())));
         }
-        return pass(ctx, images);
+        return pass(ctx, images, model);
     }
 
-    private Outputs pass(Ctx c, Tensor images) {
-        boolean first = !model.built();
-        ctx = c;
+    /** The step a pass runs in and the model its layers come from (this net's, or a shape pass's own). */
+    private record Pass(Ctx ctx, Model model) {}
+
+    /** Runs the forward code once in step c, making or reusing the layers of m. */
+    final Outputs pass(Ctx c, Tensor images, Model m) {
+        boolean first = !m.built();
+        pass = new Pass(c, m);
         args = Args.slim();
-        model.beginPass();
+        m.beginPass();
         try {
             Outputs out = build(images);
-            model.endPass();
+            m.endPass();
             return out;
         } catch (RuntimeException e) {
-            if (first) { // a half-built model cannot be reused: start again on the next pass
-                model.close();
-                model = new Model(backend, seed);
-            }
+            if (first) m.close(); // a half-built model cannot be reused: it starts again empty on the next pass
             throw e;
         } finally {
-            ctx = null;
+            pass = null;
         }
     }
 
@@ -177,12 +174,7 @@ public abstract class Net implements AutoCloseable {
      * plans so the first real step makes real ones. Parameters are allocated on this net's backend.
      */
     public final void ensureBuilt() {
-        if (model.built()) return;
-        MetaBackend meta = new MetaBackend();
-        try (Ctx c = Ctx.inference(meta)) {
-            pass(c, meta.alloc(Shape.nchw(1, 3, imageSize, imageSize)));
-        }
-        for (Layer l : model.layers()) l.closePlans();
+        if (!model.built()) ShapePass.build(this);
     }
 
     @Override public void close() {
@@ -191,36 +183,13 @@ public abstract class Net implements AutoCloseable {
         l2Aux.closePlans();
     }
 
-    // ---- input sizes ----
+    // ---- input sizes and the summary (shape-only passes, see ShapePass) ----
 
     /** True when the forward code accepts (1, 3, size, size) images (shape inference on MetaBackend). */
-    public final boolean fits(int size) {
-        if (size <= 0) return false;
-        try {
-            onMeta(size, 1, (m, out) -> true);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
+    public final boolean fits(int size) { return ShapePass.fits(this, size); }
 
     /** The smallest input size this net accepts (a binary search with shape inference; cached per net name). */
-    public final int minImageSize() {
-        return MIN_SIZES.computeIfAbsent(name, k -> {
-            int hi = Math.max(defaultImageSize(), imageSize);
-            while (!fits(hi)) {
-                if (hi > 8192) throw new IllegalStateException(name + " accepts no input size up to " + hi);
-                hi *= 2;
-            }
-            int lo = 0; // fits(lo) is false, fits(hi) is true
-            while (hi - lo > 1) {
-                int mid = (lo + hi) >>> 1;
-                if (fits(mid)) hi = mid;
-                else lo = mid;
-            }
-            return hi;
-        });
-    }
+    public final int minImageSize() { return ShapePass.minImageSize(this); }
 
     /** Refuses an image size the forward code cannot take; concrete nets call it last in their constructor. */
     protected final void requireImageSize() {
@@ -232,47 +201,16 @@ public abstract class Net implements AutoCloseable {
 
     /** The per-layer table (shapes, parameters, MACs per image), computed on MetaBackend. */
     public final Summary summary() {
-        return onMeta(imageSize, 1, (m, out) -> Summary.of(this, m, out, 1));
-    }
-
-    /**
-     * Runs the forward code in inference mode on shape-only (batch, 3, size, size) images with a
-     * fresh model on MetaBackend, and hands that model and the outputs to f. This net's own model
-     * is untouched.
-     */
-    final <T> T onMeta(int size, int batch, BiFunction<Model, Outputs, T> f) {
-        MetaBackend meta = new MetaBackend();
-        Model saved = model;
-        model = new Model(meta, seed);
-        try (Ctx c = Ctx.inference(meta)) {
-            Outputs out = pass(c, meta.alloc(Shape.nchw(batch, 3, size, size)));
-            return f.apply(model, out);
-        } finally {
-            model = saved;
-        }
-    }
-
-    /** Records which op reads each activation last, by running the forward code on shapes only. */
-    private Lifetimes lifetimesOnMeta(Shape images, boolean training, boolean dropout) {
-        Lifetimes l = new Lifetimes();
-        MetaBackend meta = new MetaBackend();
-        Model saved = model;
-        model = new Model(meta, seed);
-        try (Ctx c = new Ctx(meta, training, false, 0).withDropout(dropout).lifetimes(l)) {
-            pass(c, meta.alloc(images));
-        } finally {
-            model = saved;
-        }
-        return l;
+        return ShapePass.onMeta(this, imageSize, 1, (m, out) -> Summary.of(this, m, out, 1));
     }
 
     // ---- slim-like helpers for the forward code ----
 
     /** The step running the current pass. */
-    protected final Ctx ctx() { return ctx; }
+    protected final Ctx ctx() { return pass.ctx(); }
 
     /** tf.variable_scope(name) until closed. */
-    protected final Model.Scope scope(String name) { return model.scope(name); }
+    protected final Model.Scope scope(String name) { return pass.model().scope(name); }
 
     /** slim.arg_scope: the defaults changed by change until closed. */
     protected final ArgScope argScope(UnaryOperator<Args> change) {
@@ -304,9 +242,9 @@ public abstract class Net implements AutoCloseable {
         Args a = override.apply(args);
         int in = x.shape().c();
         boolean bn = a.normalizer != null;
-        Conv2d conv = model.layer(name, full -> new Conv2d(model, full, in, filters, kh, kw, a.stride, a.stride, a.padding,
+        Conv2d conv = pass.model().layer(name, full -> new Conv2d(pass.model(), full, in, filters, kh, kw, a.stride, a.stride, a.padding,
                 !bn, bn ? Activation.NONE : a.activation, a.weights, a.biases));
-        Tensor y = conv.forward(ctx, x);
+        Tensor y = conv.forward(pass.ctx(), x);
         if (!bn) return y;
         try (var s = scope(name)) {
             return batchNorm(y, "BatchNorm", a.normalizer, a.activation);
@@ -316,8 +254,8 @@ public abstract class Net implements AutoCloseable {
     /** slim.batch_norm(x, activation_fn=act, scope=name): parameters name/beta, name/gamma (with scale), name/moving_*. */
     protected final Tensor batchNorm(Tensor x, String name, Args.BatchNorm p, Activation act) {
         int channels = x.shape().c();
-        BatchNorm l = model.layer(name, full -> new BatchNorm(model, full, channels, p.scale(), p.epsilon(), p.decay(), act));
-        return l.forward(ctx, x);
+        BatchNorm l = pass.model().layer(name, full -> new BatchNorm(pass.model(), full, channels, p.scale(), p.epsilon(), p.decay(), act));
+        return l.forward(pass.ctx(), x);
     }
 
     /** slim.fully_connected / a dense layer on (N, in) with the current defaults (activation, initialisers; always a bias). */
@@ -328,45 +266,45 @@ public abstract class Net implements AutoCloseable {
     protected final Tensor fullyConnected(Tensor x, int out, String name, UnaryOperator<Args> override) {
         Args a = override.apply(args);
         int in = x.shape().dim(1);
-        Dense l = model.layer(name, full -> new Dense(model, full, in, out, true, a.activation, a.weights, a.biases));
-        return l.forward(ctx, x);
+        Dense l = pass.model().layer(name, full -> new Dense(pass.model(), full, in, out, true, a.activation, a.weights, a.biases));
+        return l.forward(pass.ctx(), x);
     }
 
     /** slim.max_pool2d(x, [kh, kw], scope=name) with the current stride and padding. */
     protected final Tensor maxPool2d(Tensor x, int kh, int kw, String name) { return maxPool2d(x, kh, kw, name, a -> a); }
 
     protected final Tensor maxPool2d(Tensor x, int kh, int kw, String name, UnaryOperator<Args> override) {
-        return pool(PoolDesc.Mode.MAX, x, kh, kw, name, override.apply(args));
+        return pool(PoolMode.MAX, x, kh, kw, name, override.apply(args));
     }
 
     /** slim.avg_pool2d(x, [kh, kw], scope=name): padded cells are left out of the mean. */
     protected final Tensor avgPool2d(Tensor x, int kh, int kw, String name) { return avgPool2d(x, kh, kw, name, a -> a); }
 
     protected final Tensor avgPool2d(Tensor x, int kh, int kw, String name, UnaryOperator<Args> override) {
-        return pool(PoolDesc.Mode.AVG, x, kh, kw, name, override.apply(args));
+        return pool(PoolMode.AVG, x, kh, kw, name, override.apply(args));
     }
 
-    private Tensor pool(PoolDesc.Mode mode, Tensor x, int kh, int kw, String name, Args a) {
-        Pool l = model.layer(name, full -> new Pool(full, mode, kh, kw, a.stride, a.stride, a.padding));
-        return l.forward(ctx, x);
+    private Tensor pool(PoolMode mode, Tensor x, int kh, int kw, String name, Args a) {
+        Pool l = pass.model().layer(name, full -> new Pool(full, mode, kh, kw, a.stride, a.stride, a.padding));
+        return l.forward(pass.ctx(), x);
     }
 
     /** tf.nn.lrn(x, depth_radius, bias, alpha, beta). */
     protected final Tensor lrn(Tensor x, int depthRadius, double bias, double alpha, double beta, String name) {
-        Lrn l = model.layer(name, full -> new Lrn(full, depthRadius, bias, alpha, beta));
-        return l.forward(ctx, x);
+        Lrn l = pass.model().layer(name, full -> new Lrn(full, depthRadius, bias, alpha, beta));
+        return l.forward(pass.ctx(), x);
     }
 
     /** tf.nn.dropout / slim.dropout with keep probability keep (identity in inference). */
     protected final Tensor dropout(Tensor x, double keep, String name) {
-        Dropout l = model.layer(name, full -> new Dropout(full, keep));
-        return l.forward(ctx, x);
+        Dropout l = pass.model().layer(name, full -> new Dropout(full, keep));
+        return l.forward(pass.ctx(), x);
     }
 
     /** tf.reshape(x, [N, -1]) of an NCHW tensor: (N, C, H, W) to (N, C*H*W) in NCHW order. */
     protected final Tensor flatten(Tensor x, String name) {
-        Flatten l = model.layer(name, Flatten::new);
-        return l.forward(ctx, x);
+        Flatten l = pass.model().layer(name, Flatten::new);
+        return l.forward(pass.ctx(), x);
     }
 
     /** tf.squeeze(x, [H, W]) when H = W = 1, giving (N, C); a spatial x is returned unchanged. */
@@ -377,31 +315,31 @@ public abstract class Net implements AutoCloseable {
 
     /** tf.concat(xs, axis=channels). */
     protected final Tensor concat(String name, Tensor... xs) {
-        Concat l = model.layer(name, Concat::new);
-        return l.forward(ctx, xs);
+        Concat l = pass.model().layer(name, Concat::new);
+        return l.forward(pass.ctx(), xs);
     }
 
     /** a + b. */
     protected final Tensor add(Tensor a, Tensor b, String name) {
-        Add l = model.layer(name, Add::new);
-        return l.forward(ctx, a, b);
+        Add l = pass.model().layer(name, Add::new);
+        return l.forward(pass.ctx(), a, b);
     }
 
     /** tf.pad of H and W: before rows/columns on top and left, after on bottom and right. */
     protected final Tensor pad(Tensor x, int before, int after, String name) {
-        Pad l = model.layer(name, full -> new Pad(full, before, after, before, after));
-        return l.forward(ctx, x);
+        Pad l = pass.model().layer(name, full -> new Pad(full, before, after, before, after));
+        return l.forward(pass.ctx(), x);
     }
 
     /** x[:, :, ::s, ::s] (slim.max_pool2d(x, [1, 1], stride=s)). */
     protected final Tensor subsample(Tensor x, int stride, String name) {
-        Subsample l = model.layer(name, full -> new Subsample(full, stride));
-        return l.forward(ctx, x);
+        Subsample l = pass.model().layer(name, full -> new Subsample(full, stride));
+        return l.forward(pass.ctx(), x);
     }
 
     /** tf.reduce_mean(x, [H, W], keep_dims=True): (N, C, H, W) to (N, C, 1, 1). */
     protected final Tensor globalAvgPool(Tensor x, String name) {
-        GlobalAvgPool l = model.layer(name, GlobalAvgPool::new);
-        return l.forward(ctx, x);
+        GlobalAvgPool l = pass.model().layer(name, GlobalAvgPool::new);
+        return l.forward(pass.ctx(), x);
     }
 }

@@ -1,7 +1,7 @@
 package convbench.nets;
 
 import convbench.engine.Ctx;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.ops.Flatten;
 import convbench.engine.ops.SgdMomentum;

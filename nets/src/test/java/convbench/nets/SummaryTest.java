@@ -1,7 +1,7 @@
 package convbench.nets;
 
 import convbench.engine.MetaBackend;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 

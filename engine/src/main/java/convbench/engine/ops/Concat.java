@@ -1,12 +1,12 @@
 package convbench.engine.ops;
 
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ConcatPlan;
 
 import java.util.ArrayList;

@@ -1,9 +1,11 @@
 package convbench.engine.ops;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.PoolDesc;
 import convbench.engine.plan.PoolPlan;
 
@@ -21,7 +23,7 @@ public final class GlobalAvgPool extends Layer {
         if (plan == null || !plan.desc().x().equals(x.shape())) {
             closePlans();
             var s = x.shape();
-            plan = ctx.backend().pool(new PoolDesc(s, PoolDesc.Mode.AVG, s.h(), s.w(), s.h(), s.w(), 0, 0, 0, 0));
+            plan = ctx.backend().pool(new PoolDesc(s, PoolMode.AVG, s.h(), s.w(), s.h(), s.w(), 0, 0, 0, 0));
         }
         PoolPlan p = plan;
         Tensor y = ctx.alloc(p.desc().y()); // (N, C, 1, 1)

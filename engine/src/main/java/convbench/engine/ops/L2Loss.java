@@ -2,9 +2,9 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LossPlan;
 
 /** tf.nn.l2_loss: loss = 0.5 * sum x^2, a (1,) tensor; the seeds' forward-backward objective. */

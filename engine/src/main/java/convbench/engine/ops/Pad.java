@@ -4,7 +4,7 @@ import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
 

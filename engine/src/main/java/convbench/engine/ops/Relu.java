@@ -3,8 +3,8 @@ package convbench.engine.ops;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 
 /** y = max(x, 0). */

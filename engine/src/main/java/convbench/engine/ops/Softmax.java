@@ -1,11 +1,11 @@
 package convbench.engine.ops;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.SoftmaxPlan;
 
 /** Softmax over channels: y[c] = exp(x[c]) / sum_c' exp(x[c']) (computed with the max subtracted). */

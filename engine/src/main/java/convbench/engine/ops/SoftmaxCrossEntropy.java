@@ -3,9 +3,9 @@ package convbench.engine.ops;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LossPlan;
 
 /**

@@ -2,12 +2,12 @@ package convbench.engine.ops;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ConcatPlan;
 
 import java.util.ArrayList;
@@ -53,15 +53,14 @@ public final class Split extends Layer {
         }
         p.split(x, outs);
         Tensor[] arr = ys.toArray(new Tensor[0]);
-        ctx.endMany(this, arr, () -> backward(ctx.tape(), p, x, arr), x);
+        ctx.endMany(this, arr, () -> backward(ctx.tape(), ctx.backend(), p, x, arr), x);
         return ys;
     }
 
     /** dx = concat(dy_i), with zeros for parts that received no gradient. */
-    private void backward(Tape tape, ConcatPlan p, Tensor x, Tensor[] ys) {
+    private void backward(Tape tape, Backend be, ConcatPlan p, Tensor x, Tensor[] ys) {
         Grad dx = tape.gradFor(x);
         if (dx == null) return;
-        Backend be = x.backend();
         List<Tensor> dys = new ArrayList<>();
         List<Tensor> zeros = new ArrayList<>();
         for (Tensor y : ys) {

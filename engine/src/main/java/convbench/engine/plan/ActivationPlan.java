@@ -1,8 +1,10 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.spec.Activation;
+
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** An elementwise activation over tensors of one shape. */
 public interface ActivationPlan extends AutoCloseable {

@@ -1,7 +1,7 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /**
  * Batch norm kernels. gamma is null when the desc has no scale. Tensors of shape (C):

@@ -1,7 +1,7 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** A convolution made for one {@link ConvDesc}: descriptors and algorithms chosen once, reused every step. */
 public interface ConvPlan extends AutoCloseable {

@@ -1,7 +1,7 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** A fully connected layer's matrix products (cuBLAS sgemm on the GPU). */
 public interface DensePlan extends AutoCloseable {

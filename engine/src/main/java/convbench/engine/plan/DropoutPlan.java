@@ -1,8 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Inverted dropout: each element kept with probability keep and scaled by 1 / keep, else 0. */
 public interface DropoutPlan extends AutoCloseable {

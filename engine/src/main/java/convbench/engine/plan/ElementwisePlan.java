@@ -1,8 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Elementwise arithmetic over tensors of one shape. */
 public interface ElementwisePlan extends AutoCloseable {

@@ -1,8 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Losses reduce to a tensor of shape (1,) that stays on the device until read. */
 public interface LossPlan extends AutoCloseable {

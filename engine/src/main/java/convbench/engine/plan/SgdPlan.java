@@ -1,7 +1,7 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** SGD with momentum, as TF's MomentumOptimizer: {@link convbench.engine.ops.SgdMomentum.Reference#update}. */
 public interface SgdPlan extends AutoCloseable {

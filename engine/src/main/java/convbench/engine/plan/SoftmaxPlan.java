@@ -1,8 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Softmax over the channel dimension (per item of (N, C), per pixel of (N, C, H, W)). */
 public interface SoftmaxPlan extends AutoCloseable {

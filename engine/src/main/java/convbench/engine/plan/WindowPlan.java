@@ -1,7 +1,7 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** Pad, crop and strided subsample: see {@link WindowDesc}. */
 public interface WindowPlan extends AutoCloseable {

@@ -1,9 +1,9 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 
 /** Relu (and identity) on the CPU, parallel over chunks. */

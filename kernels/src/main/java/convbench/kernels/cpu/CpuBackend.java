@@ -2,11 +2,11 @@ package convbench.kernels.cpu;
 
 import convbench.engine.Backend;
 import convbench.engine.MemoryStats;
-import convbench.engine.Shape;
-import convbench.engine.Storage;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Storage;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.Timer;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
@@ -143,7 +143,7 @@ public final class CpuBackend implements Backend {
         }
         inUse += 4L * n;
         peakInUse = Math.max(peakInUse, inUse);
-        return new Tensor(shape, convbench.engine.DType.FP32, new CpuStorage(this, a));
+        return new Tensor(shape, convbench.engine.tensor.DType.FP32, new CpuStorage(this, a));
     }
 
     @Override public synchronized void free(Storage storage) {

@@ -1,8 +1,8 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ConcatPlan;
 
 import java.util.List;

@@ -1,8 +1,8 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.ConvPlan;
 

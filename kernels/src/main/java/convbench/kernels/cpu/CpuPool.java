@@ -1,7 +1,9 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.spec.PoolMode;
+
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.PoolDesc;
 import convbench.engine.plan.PoolPlan;
 
@@ -48,7 +50,7 @@ final class CpuPool implements PoolPlan {
 
     @Override public void forward(Tensor xt, Tensor yt) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
-        boolean max = d.mode() == PoolDesc.Mode.MAX;
+        boolean max = d.mode() == PoolMode.MAX;
         be.par().forEach(planes, (pl, wk) -> {
             int xo = pl * h * w, yo = pl * oh * ow;
             for (int i = 0; i < oh; i++) {
@@ -78,7 +80,7 @@ final class CpuPool implements PoolPlan {
 
     @Override public void backward(Tensor xt, Tensor yt, Tensor dyt, Grad dx) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt), dy = CpuBackend.data(dyt), g = CpuBackend.data(dx.t());
-        boolean max = d.mode() == PoolDesc.Mode.MAX;
+        boolean max = d.mode() == PoolMode.MAX;
         boolean acc = dx.accumulate();
         be.par().forEach(planes, (pl, wk) -> {
             int xo = pl * h * w, yo = pl * oh * ow;

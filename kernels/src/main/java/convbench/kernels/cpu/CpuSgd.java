@@ -1,7 +1,7 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.SgdPlan;
 
 final class CpuSgd implements SgdPlan {

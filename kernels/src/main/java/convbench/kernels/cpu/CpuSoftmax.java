@@ -1,8 +1,8 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.SoftmaxPlan;
 
 /** Softmax over channels on the CPU: one task per image, channels strided by H*W. */

@@ -1,6 +1,6 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Storage;
+import convbench.engine.tensor.Storage;
 
 /** A tensor's memory on the CPU: a float array from the backend's pool (possibly longer than the tensor). */
 final class CpuStorage extends Storage {

@@ -1,8 +1,8 @@
 package convbench.kernels.cuda;
 
 import convbench.engine.DeviceMemoryException;
-import convbench.engine.Grad;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcudnn.cudnnActivationDescriptor;

@@ -1,9 +1,9 @@
 package convbench.kernels.cuda;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import jcuda.Pointer;
 import jcuda.jcudnn.cudnnActivationDescriptor;

@@ -2,13 +2,13 @@ package convbench.kernels.cuda;
 
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
-import convbench.engine.DType;
+import convbench.engine.tensor.DType;
 import convbench.engine.MemoryStats;
-import convbench.engine.Shape;
-import convbench.engine.Storage;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Storage;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.Timer;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;

@@ -1,10 +1,10 @@
 package convbench.kernels.cuda;
 
 import convbench.engine.DeviceMemoryException;
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.ConvPlan;
 import jcuda.Pointer;

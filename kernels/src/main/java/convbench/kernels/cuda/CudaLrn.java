@@ -1,7 +1,7 @@
 package convbench.kernels.cuda;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LrnDesc;
 import convbench.engine.plan.LrnPlan;
 import jcuda.jcudnn.cudnnLRNDescriptor;

@@ -1,8 +1,10 @@
 package convbench.kernels.cuda;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.spec.PoolMode;
+
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.PoolDesc;
 import convbench.engine.plan.PoolPlan;
 import jcuda.Pointer;
@@ -61,9 +63,9 @@ final class CudaPool implements PoolPlan {
         this.be = be;
         this.d = d;
         Shape x = d.x(), y = d.y();
-        this.what = (d.mode() == PoolDesc.Mode.MAX ? "max pool " : "avg pool ") + d.kh() + "x" + d.kw() + "/" + d.strideH() + "x" + d.strideW()
+        this.what = (d.mode() == PoolMode.MAX ? "max pool " : "avg pool ") + d.kh() + "x" + d.kw() + "/" + d.strideH() + "x" + d.strideW()
                 + " " + x + " -> " + y;
-        max = d.mode() == PoolDesc.Mode.MAX;
+        max = d.mode() == PoolMode.MAX;
         int n = x.n(), c = x.c(), h = x.h(), w = x.w();
         descs = new Descriptors(d, what);
         Cuda.Pads p = descs.pads;
@@ -201,7 +203,7 @@ final class CudaPool implements PoolPlan {
             if (pads.padH() >= d.kh() || pads.padW() >= d.kw())
                 throw new IllegalArgumentException(what + ": cuDNN needs pads smaller than the window, got pads "
                         + d.padTop() + "," + d.padBottom() + "," + d.padLeft() + "," + d.padRight());
-            boolean max = d.mode() == PoolDesc.Mode.MAX;
+            boolean max = d.mode() == PoolMode.MAX;
             mode = max ? CUDNN_POOLING_MAX : pads.explicit() ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
             try {
                 x = xMade = Cuda.tensor(xs);

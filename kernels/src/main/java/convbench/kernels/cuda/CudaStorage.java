@@ -1,6 +1,6 @@
 package convbench.kernels.cuda;
 
-import convbench.engine.Storage;
+import convbench.engine.tensor.Storage;
 import jcuda.Pointer;
 
 /** A tensor's device memory: one block of the backend's caching allocator. */

@@ -1,11 +1,13 @@
 package convbench.kernels.cpu;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Backend;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Padding;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.DenseDesc;
@@ -202,7 +204,7 @@ class CpuVsReferenceTest {
     void pool(String mode, int kh, int kw, int sh, int sw, String pad, int n, int c, int h, int w) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
         int[] v = p.vertical(h, kh, sh), hz = p.horizontal(w, kw, sw);
-        PoolDesc d = new PoolDesc(Shape.nchw(n, c, h, w), PoolDesc.Mode.valueOf(mode), kh, kw, sh, sw, v[0], v[1], hz[0], hz[1]);
+        PoolDesc d = new PoolDesc(Shape.nchw(n, c, h, w), PoolMode.valueOf(mode), kh, kw, sh, sw, v[0], v[1], hz[0], hz[1]);
         var pc = cpu.pool(d);
         var pr = ref.pool(d);
         Twin x = random(d.x()), y = empty(d.y()), dy = random(d.y());

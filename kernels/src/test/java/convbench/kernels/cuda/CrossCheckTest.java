@@ -41,7 +41,7 @@ class CrossCheckTest {
     @Test
     void runsOneComputationOnTwoBackends() {
         try (CpuBackend a = new CpuBackend(1); CpuBackend b = new CpuBackend(1)) {
-            CrossCheck.Result r = CrossCheck.run("fill", a, b, be -> be.of(convbench.engine.Shape.of(3), new float[] {1, 2, 3}).toFloats());
+            CrossCheck.Result r = CrossCheck.run("fill", a, b, be -> be.of(convbench.engine.tensor.Shape.of(3), new float[] {1, 2, 3}).toFloats());
             assertEquals(0, r.worst());
             assertTrue(r.what().contains("cpu vs cpu"));
         }

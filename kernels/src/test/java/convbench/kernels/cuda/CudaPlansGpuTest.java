@@ -1,11 +1,13 @@
 package convbench.kernels.cuda;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Backend;
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.reference.ReferenceBackend;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
@@ -190,7 +192,7 @@ class CudaPlansGpuTest {
             "AVG, 10, 9, 3, 3, 2, 2, 1, 0, 0, 1",
             "AVG, 17, 17, 5, 5, 3, 3, 0, 0, 0, 0",   // Inception aux head
             "AVG, 8, 8, 8, 8, 1, 1, 0, 0, 0, 0"})    // global average
-    void pool(PoolDesc.Mode mode, int h, int w, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr) {
+    void pool(PoolMode mode, int h, int w, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr) {
         PoolDesc d = new PoolDesc(Shape.nchw(3, 4, h, w), mode, kh, kw, sh, sw, pt, pb, pl, pr);
         try (PoolPlan pc = ref.pool(d); PoolPlan pg = gpu.pool(d); T x = T.random(d.x()); T y = T.nan(d.y()); T dy = T.random(d.y())) {
             pc.forward(x.c, y.c);
@@ -530,7 +532,7 @@ class CudaPlansGpuTest {
     @Test
     void aStepAllocatesNothingAfterTheFirstAndMemoryIsAccounted() {
         ConvDesc d = new ConvDesc(Shape.nchw(4, 8, 16, 16), 16, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU);
-        try (ConvPlan p = gpu.conv(d); PoolPlan pool = gpu.pool(new PoolDesc(d.y(), PoolDesc.Mode.MAX, 2, 2, 2, 2, 0, 0, 0, 0));
+        try (ConvPlan p = gpu.conv(d); PoolPlan pool = gpu.pool(new PoolDesc(d.y(), PoolMode.MAX, 2, 2, 2, 2, 0, 0, 0, 0));
              Tensor w = gpu.of(d.w(), randn((int) d.w().size(), 1)); Tensor b = gpu.of(Shape.of(16), randn(16, 2))) {
             long[] mallocs = new long[3];
             for (int step = 0; step < 3; step++) {

@@ -1,8 +1,8 @@
 package convbench.kernels.cuda;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.reference.ReferenceBackend;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.DenseDesc;
 import org.junit.jupiter.api.AfterAll;

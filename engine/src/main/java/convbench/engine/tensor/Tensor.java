@@ -1,4 +1,4 @@
-package convbench.engine;
+package convbench.engine.tensor;
 
 /**
  * A shape plus backend storage, NCHW, row-major (the last dimension varies fastest).
@@ -30,7 +30,8 @@ public final class Tensor implements AutoCloseable {
         return storage;
     }
 
-    public Backend backend() { return storage.backend(); }
+    /** The memory the tensor lives in: its backend, seen as memory only (the kernel plans are the Backend's). */
+    public Memory backend() { return storage.backend(); }
 
     public long size() { return shape.size(); }
 

@@ -1,4 +1,4 @@
-package convbench.engine;
+package convbench.engine.tensor;
 
 /**
  * Element type of a tensor. The fast backends compute in FP32 (the half types are reserved for the

@@ -1,20 +1,20 @@
-package convbench.engine;
+package convbench.engine.tensor;
 
 /**
  * Backend memory behind one or more tensors (a tensor and its reshaped views share it).
- * Reference counted: the last release hands the memory back to the backend's pool.
+ * Reference counted: the last release hands the memory back to the backend's pool ({@link Memory#free}).
  */
 public abstract class Storage {
-    private final Backend backend;
+    private final Memory backend;
     private final long bytes;
     private int refs = 1;
 
-    protected Storage(Backend backend, long bytes) {
+    protected Storage(Memory backend, long bytes) {
         this.backend = backend;
         this.bytes = bytes;
     }
 
-    public final Backend backend() { return backend; }
+    public final Memory backend() { return backend; }
 
     public final long bytes() { return bytes; }
 

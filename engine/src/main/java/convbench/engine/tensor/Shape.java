@@ -1,4 +1,4 @@
-package convbench.engine;
+package convbench.engine.tensor;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package convbench.engine;
+package convbench.engine.tensor;
 
 /**
  * Where a backward pass writes one gradient. {@code accumulate} false overwrites the buffer
