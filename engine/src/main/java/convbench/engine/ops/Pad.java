@@ -2,8 +2,10 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
@@ -15,7 +17,7 @@ import convbench.engine.plan.WindowPlan;
  */
 public final class Pad extends Layer {
     private final int top, bottom, left, right;
-    private WindowPlan plan;
+    private final PlanCache<Shape, WindowPlan> plan = planCache();
 
     public Pad(String name, int top, int bottom, int left, int right) {
         super(name);
@@ -36,17 +38,14 @@ public final class Pad extends Layer {
 
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            var s = x.shape();
+        WindowPlan p = plan.get(x.shape(), s -> {
             Geometry.requireRank4("pad", name(), s);
             if (s.h() + top + bottom <= 0 || s.w() + left + right <= 0)
                 throw new OpException("pad", name(), "pads " + top + "," + bottom + "," + left + "," + right + " leave nothing of x " + s);
             if (-top >= s.h() || -bottom >= s.h() || -left >= s.w() || -right >= s.w())
                 throw new OpException("pad", name(), "crop " + (-top) + "," + (-bottom) + "," + (-left) + "," + (-right) + " is larger than x " + s);
-            closePlans();
-            plan = ctx.backend().window(new WindowDesc(s, 1, 1, top, bottom, left, right));
-        }
-        WindowPlan p = plan;
+            return ctx.backend().window(new WindowDesc(s, 1, 1, top, bottom, left, right));
+        });
         Tensor y = ctx.alloc(p.desc().y());
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -56,11 +55,6 @@ public final class Pad extends Layer {
     private void backward(Tape tape, WindowPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

@@ -5,6 +5,7 @@ import convbench.engine.spec.PoolMode;
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Padding;
 import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
@@ -20,7 +21,7 @@ public final class Pool extends Layer {
     private final PoolMode mode;
     private final int kh, kw, sh, sw;
     private final Padding padding;
-    private PoolPlan plan;
+    private final PlanCache<Shape, PoolPlan> plan = planCache();
 
     public Pool(String name, PoolMode mode, int kh, int kw, int sh, int sw, Padding padding) {
         super(name);
@@ -47,11 +48,10 @@ public final class Pool extends Layer {
     }
 
     private PoolPlan plan(Backend be, Shape x) {
-        if (plan != null && plan.desc().x().equals(x)) return plan;
-        int[] p = Geometry.pads(op(), name(), x, kh, kw, sh, sw, padding);
-        closePlans();
-        plan = be.pool(new PoolDesc(x, mode, kh, kw, sh, sw, p[0], p[1], p[2], p[3]));
-        return plan;
+        return plan.get(x, s -> {
+            int[] p = Geometry.pads(op(), name(), s, kh, kw, sh, sw, padding);
+            return be.pool(new PoolDesc(s, mode, kh, kw, sh, sw, p[0], p[1], p[2], p[3]));
+        });
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {
@@ -69,11 +69,6 @@ public final class Pool extends Layer {
     private void backward(Tape tape, PoolPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(x, y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

@@ -4,6 +4,7 @@ import convbench.engine.Backend;
 import convbench.engine.Ctx;
 import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
@@ -16,7 +17,7 @@ import java.util.List;
 /** tf.split(x, sizes, axis=channels): the inverse of {@link Concat}. */
 public final class Split extends Layer {
     private final int[] sizes;
-    private ConcatPlan plan;
+    private final PlanCache<Shape, ConcatPlan> plan = planCache();
 
     public Split(String name, int... sizes) {
         super(name);
@@ -28,17 +29,16 @@ public final class Split extends Layer {
     @Override public String describe() { return "split " + java.util.Arrays.toString(sizes); }
 
     private ConcatPlan plan(Backend be, Shape x) {
-        if (plan != null && plan.y().equals(x)) return plan;
-        Geometry.requireRank4("split", name(), x);
-        int total = 0;
-        for (int s : sizes) total += s;
-        if (total != x.c())
-            throw new OpException("split", name(), "parts " + java.util.Arrays.toString(sizes) + " sum to " + total + " channels, x " + x + " has " + x.c());
-        List<Shape> parts = new ArrayList<>();
-        for (int s : sizes) parts.add(Shape.nchw(x.n(), s, x.h(), x.w()));
-        closePlans();
-        plan = be.concat(parts);
-        return plan;
+        return plan.get(x, whole -> {
+            Geometry.requireRank4("split", name(), whole);
+            int total = 0;
+            for (int s : sizes) total += s;
+            if (total != whole.c())
+                throw new OpException("split", name(), "parts " + java.util.Arrays.toString(sizes) + " sum to " + total + " channels, x " + whole + " has " + whole.c());
+            List<Shape> parts = new ArrayList<>();
+            for (int s : sizes) parts.add(Shape.nchw(whole.n(), s, whole.h(), whole.w()));
+            return be.concat(parts);
+        });
     }
 
     public List<Tensor> forward(Ctx ctx, Tensor x) {
@@ -80,10 +80,5 @@ public final class Split extends Layer {
             }
         }
         for (Tensor z : zeros) z.close();
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 }

@@ -2,8 +2,10 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
@@ -14,7 +16,7 @@ import convbench.engine.plan.WindowPlan;
  */
 public final class Subsample extends Layer {
     private final int stride;
-    private WindowPlan plan;
+    private final PlanCache<Shape, WindowPlan> plan = planCache();
 
     public Subsample(String name, int stride) {
         super(name);
@@ -26,12 +28,10 @@ public final class Subsample extends Layer {
 
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            Geometry.requireRank4("subsample", name(), x.shape());
-            closePlans();
-            plan = ctx.backend().window(new WindowDesc(x.shape(), stride, stride, 0, 0, 0, 0));
-        }
-        WindowPlan p = plan;
+        WindowPlan p = plan.get(x.shape(), s -> {
+            Geometry.requireRank4("subsample", name(), s);
+            return ctx.backend().window(new WindowDesc(s, stride, stride, 0, 0, 0, 0));
+        });
         Tensor y = ctx.alloc(p.desc().y());
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -41,10 +41,5 @@ public final class Subsample extends Layer {
     private void backward(Tape tape, WindowPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 }

@@ -7,7 +7,7 @@ import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Tensor;
 
 /** An elementwise activation over tensors of one shape. */
-public interface ActivationPlan extends AutoCloseable {
+public interface ActivationPlan extends Plan {
     Shape shape();
 
     Activation kind();
@@ -20,6 +20,4 @@ public interface ActivationPlan extends AutoCloseable {
      * dx.t() may be dy itself (in place, overwriting), which the engine does when dy has no other reader.
      */
     void backward(Tensor y, Tensor dy, Grad dx);
-
-    @Override default void close() {}
 }
