@@ -39,10 +39,8 @@ final class CpuActivation implements ActivationPlan {
         be.chunks(size, 1 << 14, (from, to) -> {
             if (relu) {
                 Reductions.BEST.reluBackward(y, dy, g, from, to, acc);
-            } else if (acc) {
-                for (int i = from; i < to; i++) g[i] += dy[i];
-            } else if (g != dy) {
-                System.arraycopy(dy, from, g, from, to - from);
+            } else if (acc || g != dy) {
+                CpuBackend.store(g, from, dy, from, to - from, acc);
             }
         });
     }

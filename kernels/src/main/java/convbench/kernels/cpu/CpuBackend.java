@@ -257,6 +257,17 @@ public final class CpuBackend implements Backend {
         void run(int from, int to);
     }
 
+    /*
+     * The one way the CPU kernels write a gradient (cuDNN's beta: 0 overwrites, 1 accumulates): an element
+     * through grad(old, v, accumulate), a run of elements through store. The branch is loop-invariant, so
+     * the JIT compiles each loop once per case.
+     */
+
+    /** The new value of a gradient element that held old: v (overwrite) or old + v (accumulate). */
+    static float grad(float old, float v, boolean accumulate) {
+        return accumulate ? old + v : v;
+    }
+
     /** dst[0..n) = src or dst += src (a gradient written or accumulated). */
     static void store(float[] dst, int dOff, float[] src, int sOff, int n, boolean accumulate) {
         if (accumulate) for (int i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];

@@ -94,31 +94,34 @@ final class CpuBatchNorm implements BatchNormPlan {
         be.par().forEach(c, (ch, wk) -> {
             float mean = (float) meanOf.applyAsDouble(ch);
             double inv = invOf.applyAsDouble(ch);
-            double sdy = 0, sdyx = 0;
+            // dbeta = sum dy; dgamma = sum dy * xhat, with xhat = (x - mean) * invStd
+            double dbetaSum = 0, dgammaSum = 0;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                sdy += R.sum(dy, o, hw);
-                sdyx += R.sumProductDiff(dy, x, o, hw, mean);
+                dbetaSum += R.sum(dy, o, hw);
+                dgammaSum += R.sumProductDiff(dy, x, o, hw, mean);
             }
-            sdyx *= inv;
-            if (dbeta != null) put(dbeta, ch, sdy);
-            if (dgamma != null) put(dgamma, ch, sdyx);
+            dgammaSum *= inv;
+            if (dbeta != null) put(dbeta, ch, dbetaSum);
+            if (dgamma != null) put(dgamma, ch, dgammaSum);
             if (dx == null) return;
             float[] g = CpuBackend.data(dx.t());
             boolean acc = dx.accumulate();
             double gam = gamma == null ? 1.0 : gamma[ch];
-            float a = (float) (gam * inv);
-            float b = batchStats ? (float) (gam * inv * sdy / m) : 0f, k = batchStats ? (float) (gam * inv * inv * sdyx / m) : 0f;
+            // dx = dyScale * dy - throughMean - throughVariance * (x - mean), that is gamma * invStd / M * (M dy - dbeta - xhat * dgamma);
+            // the last two terms are the gradient through the batch mean and variance, zero on moving statistics
+            float dyScale = (float) (gam * inv);
+            float throughMean = batchStats ? (float) (gam * inv * dbetaSum / m) : 0f;
+            float throughVariance = batchStats ? (float) (gam * inv * inv * dgammaSum / m) : 0f;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                if (acc) for (int q = o; q < o + hw; q++) g[q] += a * dy[q] - b - k * (x[q] - mean);
-                else for (int q = o; q < o + hw; q++) g[q] = a * dy[q] - b - k * (x[q] - mean);
+                for (int q = o; q < o + hw; q++) g[q] = CpuBackend.grad(g[q], dyScale * dy[q] - throughMean - throughVariance * (x[q] - mean), acc);
             }
         });
     }
 
     private static void put(Grad gr, int i, double v) {
         float[] a = CpuBackend.data(gr.t());
-        a[i] = gr.accumulate() ? a[i] + (float) v : (float) v;
+        a[i] = CpuBackend.grad(a[i], (float) v, gr.accumulate());
     }
 }

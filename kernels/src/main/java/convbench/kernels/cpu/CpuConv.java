@@ -20,6 +20,12 @@ final class CpuConv implements ConvPlan {
     private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
     private final boolean direct;
 
+    // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
+    // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
+    // gradient. Per group of the filter gradient (indexed by group, not worker): its partial dW and db.
+    private static final int SHARED_W = 0, SHARED_WT = 1;
+    private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3;
+
     CpuConv(CpuBackend be, ConvDesc d) {
         this.be = be;
         this.d = d;
@@ -52,7 +58,7 @@ final class CpuConv implements ConvPlan {
         float[] b = bt == null ? null : CpuBackend.data(bt);
         boolean relu = d.act() == Activation.RELU;
         // W (K x CKK) packed once, read by every tile.
-        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(0, Sgemm.PackedA.size(k, ckk)));
+        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)));
         be.par().forEach(n * tiles, (task, worker) -> {
             int img = task / tiles, p0 = (task % tiles) * tile, pn = Math.min(tile, p - p0);
             int yOff = img * k * p + p0;
@@ -60,7 +66,7 @@ final class CpuConv implements ConvPlan {
             if (direct) {
                 Sgemm.gemm(wp, false, pn, x, img * c * h * w + p0, p, false, y, yOff, p, buf);
             } else {
-                float[] col = be.scratch(worker, 0, ckk * pn);
+                float[] col = be.scratch(worker, COLUMNS, ckk * pn);
                 im2col(x, img, p0, pn, col);
                 Sgemm.gemm(wp, false, pn, col, 0, pn, false, y, yOff, p, buf);
             }
@@ -156,7 +162,7 @@ final class CpuConv implements ConvPlan {
         boolean dxAcc = dx != null && dx.accumulate();
         // W^T (CKK x K) packed once for the data gradient of every tile.
         Sgemm.PackedA wtp = dx == null ? null
-                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(1, Sgemm.PackedA.size(ckk, k)));
+                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_WT, Sgemm.PackedA.size(ckk, k)));
         // With dx wanted (and not a direct 1x1), tiles of one image overlap in dx: one task per image.
         boolean perImage = dx != null && !direct;
         int tasks = perImage ? n : n * tiles;
@@ -168,13 +174,13 @@ final class CpuConv implements ConvPlan {
         float[][] dbPart = new float[groups][];
         be.par().forEach(groups, (g, worker) -> {
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
-            // The partials belong to the group (scratch slots 2 and 3 of index g): one worker may run two groups.
+            // The partials belong to the group (scratch of index g): one worker may run two groups.
             if (wantW) {
-                dwPart[g] = be.scratch(g, 2, wSize);
+                dwPart[g] = be.scratch(g, DW_PARTIAL, wSize);
                 java.util.Arrays.fill(dwPart[g], 0, wSize, 0f);
             }
             if (wantB) {
-                dbPart[g] = be.scratch(g, 3, k);
+                dbPart[g] = be.scratch(g, DB_PARTIAL, k);
                 java.util.Arrays.fill(dbPart[g], 0, k, 0f);
             }
             for (int task = g * tasks / groups, end = (g + 1) * tasks / groups; task < end; task++) {
@@ -190,16 +196,16 @@ final class CpuConv implements ConvPlan {
                     }
                     if (direct) {
                         int xOff = img * imgSize + p0;
-                        if (wantW) Sgemm.gemm(false, true, k, c, pn, dz, dzOff, p, x, xOff, p, true, dwPart[g], 0, c, buf);
+                        if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwPart[g], buf);
                         if (dx != null) Sgemm.gemm(wtp, false, pn, dz, dzOff, p, dxAcc, dxa, xOff, p, buf);
                     } else {
                         if (wantW) {
-                            float[] col = be.scratch(worker, 0, ckk * pn);
+                            float[] col = be.scratch(worker, COLUMNS, ckk * pn);
                             im2col(x, img, p0, pn, col);
-                            Sgemm.gemm(false, true, k, ckk, pn, dz, dzOff, p, col, 0, pn, true, dwPart[g], 0, ckk, buf);
+                            addFilterGradient(dz, dzOff, pn, col, 0, pn, ckk, dwPart[g], buf);
                         }
                         if (dx != null) {
-                            float[] dcol = be.scratch(worker, 1, ckk * pn);
+                            float[] dcol = be.scratch(worker, COLUMN_GRAD, ckk * pn);
                             Sgemm.gemm(wtp, false, pn, dz, dzOff, p, false, dcol, 0, pn, buf);
                             col2im(dcol, img, p0, pn, dxa);
                         }
@@ -209,6 +215,15 @@ final class CpuConv implements ConvPlan {
         });
         if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
         if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
+    }
+
+    /**
+     * dwPartial (K x rows) += dz's tile (K x pn, rows p apart from dzOff) . columns^T, where columns is rows x pn
+     * with its rows ld apart from colOff (im2col's tile, or x itself for a direct 1x1 convolution, rows = C).
+     */
+    private void addFilterGradient(float[] dz, int dzOff, int pn, float[] columns, int colOff, int ld, int rows,
+                                   float[] dwPartial, Sgemm.Buffers buf) {
+        Sgemm.gemm(false, true, k, rows, pn, dz, dzOff, p, columns, colOff, ld, true, dwPartial, 0, rows, buf);
     }
 
     /** dst (=|+=) sum of the groups' partials in group order, parallel over the elements. */

@@ -51,7 +51,7 @@ final class CpuDense implements DensePlan {
                 for (int j = from; j < to; j++) {
                     float s = 0f;
                     for (int r = 0; r < n; r++) s += dz[r * out + j];
-                    g[j] = acc ? g[j] + s : s;
+                    g[j] = CpuBackend.grad(g[j], s, acc);
                 }
             });
         }

@@ -53,7 +53,7 @@ final class CpuDropout implements DropoutPlan {
         be.chunks(size, CHUNK, (from, to) -> {
             for (int i = from; i < to; i++) {
                 float v = dy[i] * mask[i];
-                g[i] = acc ? g[i] + v : v;
+                g[i] = CpuBackend.grad(g[i], v, acc);
             }
         });
     }

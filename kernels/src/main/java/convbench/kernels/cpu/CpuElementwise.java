@@ -29,9 +29,8 @@ final class CpuElementwise implements ElementwisePlan {
         float[] s = CpuBackend.data(src), d = CpuBackend.data(dst.t());
         boolean acc = dst.accumulate();
         be.chunks(size, 1 << 14, (from, to) -> {
-            if (acc) for (int i = from; i < to; i++) d[i] += alpha * s[i];
-            else if (alpha == 1f) System.arraycopy(s, from, d, from, to - from);
-            else for (int i = from; i < to; i++) d[i] = alpha * s[i];
+            if (alpha == 1f) CpuBackend.store(d, from, s, from, to - from, acc);
+            else for (int i = from; i < to; i++) d[i] = CpuBackend.grad(d[i], alpha * s[i], acc);
         });
     }
 }

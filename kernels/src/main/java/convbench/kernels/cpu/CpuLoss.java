@@ -38,7 +38,7 @@ final class CpuLoss implements LossPlan {
         float[] x = CpuBackend.data(xt), g = CpuBackend.data(dx.t());
         boolean acc = dx.accumulate();
         be.chunks(size, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) g[i] = acc ? g[i] + dloss * x[i] : dloss * x[i];
+            for (int i = from; i < to; i++) g[i] = CpuBackend.grad(g[i], dloss * x[i], acc);
         });
     }
 
@@ -69,7 +69,7 @@ final class CpuLoss implements LossPlan {
         boolean acc = dlogits.accumulate();
         for (int i = 0; i < size; i++) {
             float v = s * (p[i] - lab[i]);
-            g[i] = acc ? g[i] + v : v;
+            g[i] = CpuBackend.grad(g[i], v, acc);
         }
     }
 }

@@ -51,7 +51,7 @@ final class CpuSoftmax implements SoftmaxPlan {
                 for (int ch = 0; ch < c; ch++) {
                     int i = base + ch * hw + q;
                     float v = (float) (y[i] * (dy[i] - dot));
-                    g[i] = acc ? g[i] + v : v;
+                    g[i] = CpuBackend.grad(g[i], v, acc);
                 }
             }
         });

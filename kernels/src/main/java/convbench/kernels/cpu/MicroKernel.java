@@ -21,8 +21,7 @@ interface MicroKernel {
     static void merge(float[] tile, int nr, float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid) {
         for (int r = 0; r < mValid; r++) {
             int co = cOff + r * ldc, to = r * nr;
-            if (accumulate) for (int j = 0; j < nValid; j++) c[co + j] += tile[to + j];
-            else System.arraycopy(tile, to, c, co, nValid);
+            CpuBackend.store(c, co, tile, to, nValid, accumulate);
         }
     }
 }

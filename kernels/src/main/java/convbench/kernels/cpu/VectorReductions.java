@@ -79,7 +79,7 @@ final class VectorReductions implements Reductions {
         }
         for (; i < to; i++) {
             float v = y[i] > 0f ? dy[i] : 0f;
-            g[i] = accumulate ? g[i] + v : v;
+            g[i] = CpuBackend.grad(g[i], v, accumulate);
         }
     }
 }
