@@ -18,6 +18,9 @@ import jcuda.jcudnn.cudnnTensorDescriptor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 import static jcuda.jcudnn.JCudnn.cudnnActivationForward;
 import static jcuda.jcudnn.JCudnn.cudnnAddTensor;
@@ -255,68 +258,71 @@ final class CudaConv implements ConvPlan {
                 + (be.tf32() ? "" : " in strict FP32") + ": try --precision tf32 or other shapes", 0);
     }
 
-    private Choice chooseForward(Scratch s) {
-        List<Candidate> out = new ArrayList<>();
+    /**
+     * One of cuDNN's three algorithm searches (name: Forward, BackwardData, BackwardFilter), as the calls
+     * that differ: the number of algorithms, the measured search (Find...Ex, on scratch buffers), the
+     * heuristic one (_v7), a candidate's workspace size, and the perf record's fields.
+     */
+    private record Search<P>(String name, IntFunction<P[]> perfs, ToIntFunction<P> status, ToIntFunction<P> algo,
+                             ToIntFunction<int[]> maxCount, Find<P> find, Heuristic<P> heuristic, Workspace workspace) {
+        interface Find<P> { int run(Scratch s, P[] perf, int[] returned); }
+
+        interface Heuristic<P> { int run(P[] perf, int[] returned); }
+
+        interface Workspace { int bytes(int algo, long[] out); }
+    }
+
+    /** cuDNN's candidates, measured (s, with convAlgo "find") or by its heuristics (s null), each with its workspace; see {@link #pick}. */
+    private <P> Choice choose(Search<P> q, Scratch s, String direction) {
         int[] count = {0}, returned = {0};
-        Cuda.dnn(cudnnGetConvolutionForwardAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionForwardAlgorithmMaxCount", what);
-        cudnnConvolutionFwdAlgoPerf[] perf = new cudnnConvolutionFwdAlgoPerf[Math.max(1, count[0])];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionFwdAlgoPerf();
-        Pointer xin = s == null ? null : s.x.ptr();
-        if (s != null)
-            Cuda.dnn(cudnnFindConvolutionForwardAlgorithmEx(be.dnn(), xInDesc, xin, wDesc, s.w.ptr(), conv, yDesc, s.y.ptr(),
-                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionForwardAlgorithmEx", what);
-        else
-            Cuda.dnn(cudnnGetConvolutionForwardAlgorithm_v7(be.dnn(), xInDesc, wDesc, conv, yDesc, perf.length, returned, perf),
-                    "cudnnGetConvolutionForwardAlgorithm_v7", what);
+        Cuda.dnn(q.maxCount().applyAsInt(count), "cudnnGetConvolution" + q.name() + "AlgorithmMaxCount", what);
+        P[] perf = q.perfs().apply(Math.max(1, count[0]));
+        if (s != null) Cuda.dnn(q.find().run(s, perf, returned), "cudnnFindConvolution" + q.name() + "AlgorithmEx", what);
+        else Cuda.dnn(q.heuristic().run(perf, returned), "cudnnGetConvolution" + q.name() + "Algorithm_v7", what);
+        List<Candidate> out = new ArrayList<>();
         for (int i = 0; i < returned[0]; i++) {
-            if (perf[i].status != 0) continue;
+            if (q.status().applyAsInt(perf[i]) != 0) continue;
+            int algo = q.algo().applyAsInt(perf[i]);
             long[] ws = {0};
-            if (cudnnGetConvolutionForwardWorkspaceSize(be.dnn(), xInDesc, wDesc, conv, yDesc, perf[i].algo, ws) != 0) continue;
-            out.add(new Candidate(perf[i].algo, ws[0]));
+            if (q.workspace().bytes(algo, ws) != 0) continue;
+            out.add(new Candidate(algo, ws[0]));
         }
-        return pick(out, "forward");
+        return pick(out, direction);
+    }
+
+    private static <P> P[] filled(P[] perf, Supplier<P> make) {
+        for (int i = 0; i < perf.length; i++) perf[i] = make.get();
+        return perf;
+    }
+
+    private Choice chooseForward(Scratch s) {
+        return choose(new Search<cudnnConvolutionFwdAlgoPerf>("Forward",
+                n -> filled(new cudnnConvolutionFwdAlgoPerf[n], cudnnConvolutionFwdAlgoPerf::new), p -> p.status, p -> p.algo,
+                count -> cudnnGetConvolutionForwardAlgorithmMaxCount(be.dnn(), count),
+                (sc, perf, returned) -> cudnnFindConvolutionForwardAlgorithmEx(be.dnn(), xInDesc, sc.x.ptr(), wDesc, sc.w.ptr(), conv,
+                        yDesc, sc.y.ptr(), perf.length, returned, perf, sc.ws.ptr(), sc.ws.size()),
+                (perf, returned) -> cudnnGetConvolutionForwardAlgorithm_v7(be.dnn(), xInDesc, wDesc, conv, yDesc, perf.length, returned, perf),
+                (algo, ws) -> cudnnGetConvolutionForwardWorkspaceSize(be.dnn(), xInDesc, wDesc, conv, yDesc, algo, ws)), s, "forward");
     }
 
     private Choice chooseBackwardData(Scratch s) {
-        List<Candidate> out = new ArrayList<>();
-        int[] count = {0}, returned = {0};
-        Cuda.dnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardDataAlgorithmMaxCount", what);
-        cudnnConvolutionBwdDataAlgoPerf[] perf = new cudnnConvolutionBwdDataAlgoPerf[Math.max(1, count[0])];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdDataAlgoPerf();
-        if (s != null)
-            Cuda.dnn(cudnnFindConvolutionBackwardDataAlgorithmEx(be.dnn(), wDesc, s.w.ptr(), yDesc, s.y.ptr(), conv, xInDesc, s.x.ptr(),
-                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionBackwardDataAlgorithmEx", what);
-        else
-            Cuda.dnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(be.dnn(), wDesc, yDesc, conv, xInDesc, perf.length, returned, perf),
-                    "cudnnGetConvolutionBackwardDataAlgorithm_v7", what);
-        for (int i = 0; i < returned[0]; i++) {
-            if (perf[i].status != 0) continue;
-            long[] ws = {0};
-            if (cudnnGetConvolutionBackwardDataWorkspaceSize(be.dnn(), wDesc, yDesc, conv, xInDesc, perf[i].algo, ws) != 0) continue;
-            out.add(new Candidate(perf[i].algo, ws[0]));
-        }
-        return pick(out, "backward data");
+        return choose(new Search<cudnnConvolutionBwdDataAlgoPerf>("BackwardData",
+                n -> filled(new cudnnConvolutionBwdDataAlgoPerf[n], cudnnConvolutionBwdDataAlgoPerf::new), p -> p.status, p -> p.algo,
+                count -> cudnnGetConvolutionBackwardDataAlgorithmMaxCount(be.dnn(), count),
+                (sc, perf, returned) -> cudnnFindConvolutionBackwardDataAlgorithmEx(be.dnn(), wDesc, sc.w.ptr(), yDesc, sc.y.ptr(), conv,
+                        xInDesc, sc.x.ptr(), perf.length, returned, perf, sc.ws.ptr(), sc.ws.size()),
+                (perf, returned) -> cudnnGetConvolutionBackwardDataAlgorithm_v7(be.dnn(), wDesc, yDesc, conv, xInDesc, perf.length, returned, perf),
+                (algo, ws) -> cudnnGetConvolutionBackwardDataWorkspaceSize(be.dnn(), wDesc, yDesc, conv, xInDesc, algo, ws)), s, "backward data");
     }
 
     private Choice chooseBackwardFilter(Scratch s) {
-        List<Candidate> out = new ArrayList<>();
-        int[] count = {0}, returned = {0};
-        Cuda.dnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(be.dnn(), count), "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount", what);
-        cudnnConvolutionBwdFilterAlgoPerf[] perf = new cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, count[0])];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdFilterAlgoPerf();
-        if (s != null)
-            Cuda.dnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(be.dnn(), xInDesc, s.x.ptr(), yDesc, s.y.ptr(), conv, wDesc, s.w.ptr(),
-                    perf.length, returned, perf, s.ws.ptr(), s.ws.size()), "cudnnFindConvolutionBackwardFilterAlgorithmEx", what);
-        else
-            Cuda.dnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(be.dnn(), xInDesc, yDesc, conv, wDesc, perf.length, returned, perf),
-                    "cudnnGetConvolutionBackwardFilterAlgorithm_v7", what);
-        for (int i = 0; i < returned[0]; i++) {
-            if (perf[i].status != 0) continue;
-            long[] ws = {0};
-            if (cudnnGetConvolutionBackwardFilterWorkspaceSize(be.dnn(), xInDesc, yDesc, conv, wDesc, perf[i].algo, ws) != 0) continue;
-            out.add(new Candidate(perf[i].algo, ws[0]));
-        }
-        return pick(out, "backward filter");
+        return choose(new Search<cudnnConvolutionBwdFilterAlgoPerf>("BackwardFilter",
+                n -> filled(new cudnnConvolutionBwdFilterAlgoPerf[n], cudnnConvolutionBwdFilterAlgoPerf::new), p -> p.status, p -> p.algo,
+                count -> cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(be.dnn(), count),
+                (sc, perf, returned) -> cudnnFindConvolutionBackwardFilterAlgorithmEx(be.dnn(), xInDesc, sc.x.ptr(), yDesc, sc.y.ptr(), conv,
+                        wDesc, sc.w.ptr(), perf.length, returned, perf, sc.ws.ptr(), sc.ws.size()),
+                (perf, returned) -> cudnnGetConvolutionBackwardFilterAlgorithm_v7(be.dnn(), xInDesc, yDesc, conv, wDesc, perf.length, returned, perf),
+                (algo, ws) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(be.dnn(), xInDesc, yDesc, conv, wDesc, algo, ws)), s, "backward filter");
     }
 
     // ---- forward ----
