@@ -1,7 +1,6 @@
 package convbench.engine;
 
 import convbench.engine.tensor.Shape;
-import convbench.engine.tensor.Storage;
 import convbench.engine.tensor.Memory;
 import convbench.engine.tensor.Tensor;
 

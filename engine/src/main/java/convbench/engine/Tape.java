@@ -4,7 +4,6 @@ import convbench.engine.tensor.Grad;
 import convbench.engine.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;

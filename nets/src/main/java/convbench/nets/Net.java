@@ -4,7 +4,6 @@ import convbench.engine.spec.PoolMode;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Layer;
 import convbench.engine.Lifetimes;
 import convbench.engine.Model;
 import convbench.engine.tensor.Shape;

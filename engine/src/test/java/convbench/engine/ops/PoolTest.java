@@ -8,7 +8,6 @@ import convbench.engine.OpException;
 import convbench.engine.Padding;
 import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Tensor;
-import convbench.engine.plan.PoolDesc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -28,18 +28,14 @@ import convbench.engine.plan.SgdPlan;
 import convbench.engine.plan.SoftmaxPlan;
 import convbench.engine.plan.WindowDesc;
 import convbench.engine.plan.WindowPlan;
-import convbench.kernels.natives.NativeLoader;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcudnn.cudnnHandle;
 import jcuda.jcudnn.cudnnTensorDescriptor;
-import jcuda.runtime.cudaDeviceProp;
-import jcuda.runtime.cudaEvent_t;
 import jcuda.runtime.cudaStream_t;
 
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,36 +47,23 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.jcublas.JCublas2.cublasCreate;
 import static jcuda.jcublas.JCublas2.cublasDestroy;
-import static jcuda.jcublas.JCublas2.cublasGetVersion;
 import static jcuda.jcublas.JCublas2.cublasSetMathMode;
 import static jcuda.jcublas.JCublas2.cublasSetStream;
 import static jcuda.jcublas.cublasMath.CUBLAS_DEFAULT_MATH;
 import static jcuda.jcublas.cublasMath.CUBLAS_TF32_TENSOR_OP_MATH;
 import static jcuda.jcudnn.JCudnn.cudnnCreate;
 import static jcuda.jcudnn.JCudnn.cudnnDestroy;
-import static jcuda.jcudnn.JCudnn.cudnnGetVersion;
 import static jcuda.jcudnn.JCudnn.cudnnSetStream;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor;
-import static jcuda.runtime.JCuda.cudaDeviceGetAttribute;
-import static jcuda.runtime.JCuda.cudaDriverGetVersion;
-import static jcuda.runtime.JCuda.cudaEventCreate;
-import static jcuda.runtime.JCuda.cudaEventDestroy;
-import static jcuda.runtime.JCuda.cudaEventElapsedTime;
-import static jcuda.runtime.JCuda.cudaEventRecord;
-import static jcuda.runtime.JCuda.cudaEventSynchronize;
 import static jcuda.runtime.JCuda.cudaFree;
-import static jcuda.runtime.JCuda.cudaGetDeviceProperties;
-import static jcuda.runtime.JCuda.cudaMemGetInfo;
 import static jcuda.runtime.JCuda.cudaDeviceSynchronize;
 import static jcuda.runtime.JCuda.cudaMemcpy;
 import static jcuda.runtime.JCuda.cudaMemcpyAsync;
 import static jcuda.runtime.JCuda.cudaMemsetAsync;
-import static jcuda.runtime.JCuda.cudaRuntimeGetVersion;
 import static jcuda.runtime.JCuda.cudaSetDevice;
 import static jcuda.runtime.JCuda.cudaStreamCreateWithFlags;
 import static jcuda.runtime.JCuda.cudaStreamDestroy;
 import static jcuda.runtime.JCuda.cudaStreamSynchronize;
-import static jcuda.runtime.cudaDeviceAttr.cudaDevAttrClockRate;
 import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyDeviceToDevice;
 import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyDeviceToHost;
 import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyHostToDevice;
@@ -107,9 +90,7 @@ public final class CudaBackend implements Backend {
 
     private final int index;
     private final BackendOptions options;
-    private final String deviceName;
-    private final int ccMajor, ccMinor, sms, clockKHz;
-    private final long totalMemory;
+    private final CudaDevice gpu;
     private final CUcontext context = new CUcontext();
     private final CUdevice device = new CUdevice();
     private final cudaStream_t stream = new cudaStream_t();
@@ -131,15 +112,7 @@ public final class CudaBackend implements Backend {
         String where = "cuda:" + index;
         Cuda.rt(cudaSetDevice(index), "cudaSetDevice", where);
         Cuda.rt(cudaFree(new Pointer()), "cudaFree(0) (creating the context)", where);
-        cudaDeviceProp prop = new cudaDeviceProp();
-        Cuda.rt(cudaGetDeviceProperties(prop, index), "cudaGetDeviceProperties", where);
-        deviceName = deviceName(prop);
-        ccMajor = prop.major;
-        ccMinor = prop.minor;
-        sms = prop.multiProcessorCount;
-        totalMemory = prop.totalGlobalMem;
-        int[] clock = {0};
-        clockKHz = cudaDeviceGetAttribute(clock, cudaDevAttrClockRate, index) == 0 ? clock[0] : 0;
+        gpu = CudaDevice.query(index);
 
         // The driver API (own kernels) runs in the runtime's primary context.
         Cuda.drv(cuInit(0), "cuInit", where);
@@ -170,58 +143,8 @@ public final class CudaBackend implements Backend {
             if (BOUND.get() == this) BOUND.remove();
             throw e;
         }
-        describe();
+        environment.putAll(CudaEnvironment.describe(this, gpu, blas, kernels));
     }
-
-    private static String deviceName(cudaDeviceProp prop) {
-        byte[] b = prop.name;
-        int n = 0;
-        while (n < b.length && b[n] != 0) n++;
-        return new String(b, 0, n, StandardCharsets.UTF_8).trim();
-    }
-
-    private void describe() {
-        int[] v = {0};
-        environment.put("device", "cuda:" + index + ": " + deviceName);
-        environment.put("compute capability", ccMajor + "." + ccMinor);
-        environment.put("SMs", Integer.toString(sms));
-        environment.put("clock", clockKHz / 1000 + " MHz");
-        long[] free = {0}, total = {0};
-        cudaMemGetInfo(free, total);
-        environment.put("memory", String.format("%.1f GiB (%.1f GiB free at open)", totalMemory / 1073741824.0, free[0] / 1073741824.0));
-        cudaDriverGetVersion(v);
-        environment.put("driver", "CUDA " + cudaVersion(v[0]));
-        cudaRuntimeGetVersion(v);
-        environment.put("CUDA runtime", cudaVersion(v[0]) + " (in libJCudaRuntime)");
-        long dnnVersion = cudnnGetVersion();
-        environment.put("cuDNN", cudnnVersion(dnnVersion) + " (cudnnGetVersion " + dnnVersion + ")");
-        cublasGetVersion(blas, v);
-        environment.put("cuBLAS", cublasVersion(v[0]) + " (" + v[0] + ")");
-        environment.put("JCuda", jcuda.JCudaVersion.get() + " (JCudnn " + NativeLoader.JCUDNN_NATIVES_VERSION + ")");
-        environment.put("precision", tf32()
-                ? "tf32: TF32 tensor cores allowed (cuDNN CUDNN_DEFAULT_MATH, cuBLAS CUBLAS_TF32_TENSOR_OP_MATH)"
-                : "fp32: strict FP32 (cuDNN CUDNN_FMA_MATH, cuBLAS CUBLAS_DEFAULT_MATH)");
-        String tf32Override = System.getenv("NVIDIA_TF32_OVERRIDE");
-        if (tf32Override != null) environment.put("NVIDIA_TF32_OVERRIDE", tf32Override + " (overrides the TF32 setting above)");
-        environment.put("conv algorithms", find()
-                ? "find: cudnnFindConvolution*AlgorithmEx, measured once per layer plan"
-                : "heuristic: cudnnGetConvolution*Algorithm_v7");
-        environment.put("own kernels", kernels.unavailable() == null
-                ? CudaKernels.RESOURCE + " (SASS sm_80, sm_90; PTX compute_90; nvcc of CUDA " + CudaKernels.NVCC_CUDA + ")"
-                : "not available: " + kernels.unavailable());
-        for (Map.Entry<String, String> e : NativeLoader.REPORT.entries().entrySet()) environment.put("loaded " + e.getKey(), e.getValue());
-    }
-
-    /** 12060 -> "12.6", 13000 -> "13.0". */
-    static String cudaVersion(int v) { return v / 1000 + "." + (v % 1000) / 10; }
-
-    /** cuDNN 9 numbers versions major * 10000 + minor * 100 + patch, cuDNN 8 major * 1000 + minor * 100 + patch. */
-    static String cudnnVersion(long v) {
-        return v >= 90000 ? v / 10000 + "." + (v % 10000) / 100 + "." + v % 100 : v / 1000 + "." + (v % 1000) / 100 + "." + v % 100;
-    }
-
-    /** cuBLAS: major * 10000 + minor * 100 + patch (130100 -> 13.1.0). */
-    static String cublasVersion(int v) { return v / 10000 + "." + (v % 10000) / 100 + "." + v % 100; }
 
     // ---- what the plans use ----
 
@@ -233,7 +156,7 @@ public final class CudaBackend implements Backend {
 
     CudaKernels kernels() { return kernels; }
 
-    String deviceName() { return deviceName; }
+    String deviceName() { return gpu.name(); }
 
     boolean tf32() { return options.precision().equals("tf32"); }
 
@@ -437,42 +360,11 @@ public final class CudaBackend implements Backend {
     /** CUDA events recorded on the stream; elapsedMillis waits for the stop event only. */
     @Override public Timer timer() {
         enter();
-        cudaEvent_t start = new cudaEvent_t(), stop = new cudaEvent_t();
-        Cuda.rt(cudaEventCreate(start), "cudaEventCreate", "a timer");
-        Cuda.rt(cudaEventCreate(stop), "cudaEventCreate", "a timer");
-        return new Timer() {
-            private boolean started, stopped, closedTimer;
-
-            @Override public void start() {
-                enter();
-                Cuda.rt(cudaEventRecord(start, stream), "cudaEventRecord", "a timer start");
-                started = true;
-                stopped = false;
-            }
-
-            @Override public void stop() {
-                enter();
-                Cuda.rt(cudaEventRecord(stop, stream), "cudaEventRecord", "a timer stop");
-                stopped = true;
-            }
-
-            @Override public double elapsedMillis() {
-                if (!started || !stopped) throw new IllegalStateException("timer read before start() and stop()");
-                enter();
-                Cuda.rt(cudaEventSynchronize(stop), "cudaEventSynchronize", "a timer");
-                float[] ms = {0};
-                Cuda.rt(cudaEventElapsedTime(ms, start, stop), "cudaEventElapsedTime", "a timer");
-                return ms[0];
-            }
-
-            @Override public void close() {
-                if (closedTimer || closed) return;
-                closedTimer = true;
-                cudaEventDestroy(start);
-                cudaEventDestroy(stop);
-            }
-        };
+        return new CudaTimer(this);
     }
+
+    /** True once {@link #close()} has run. */
+    boolean closed() { return closed; }
 
     /**
      * Starts the profiler's capture range (cudaProfilerStart: nsys profile --capture-range=cudaProfilerApi).
@@ -494,24 +386,8 @@ public final class CudaBackend implements Backend {
         Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", name());
     }
 
-    /**
-     * Peak GFLOP/s from SMs x clock x per-SM rate: FP32 lanes per SM (64 on sm_70/75/80, 128 on sm_86
-     * and later) x 2 FLOP per FMA; TF32 dense tensor-core rate per SM per clock of 1024 FLOP on sm_80
-     * (A100: 108 x 1.41 GHz -> 156 TFLOP/s) and, on sm_90, the datasheet ratio TF32 / FP32 = 494.7 / 66.9
-     * (H100 SXM: 132 x 128 x 2 x 1.98 GHz = 66.9 FP32, 494.7 TF32). Devices without TF32 (sm_7x) run
-     * "tf32" in FP32; other architectures report 0 (unknown) for TF32.
-     */
-    @Override public double peakGflops(String precision) {
-        if (clockKHz <= 0) return 0;
-        int lanes = ccMajor == 7 || (ccMajor == 8 && ccMinor == 0) ? 64 : ccMajor >= 8 ? 128 : 0;
-        double fp32 = sms * lanes * 2.0 * clockKHz / 1e6; // GFLOP/s
-        if (precision.equals("fp32")) return fp32;
-        if (!precision.equals("tf32")) return 0;
-        if (ccMajor == 7) return fp32;
-        if (ccMajor == 8 && ccMinor == 0) return sms * 1024.0 * clockKHz / 1e6;
-        if (ccMajor == 9 && ccMinor == 0) return fp32 * 494.7 / 66.9;
-        return 0;
-    }
+    /** The device's peak rate ({@link CudaDevice#peakGflops}). */
+    @Override public double peakGflops(String precision) { return gpu.peakGflops(precision); }
 
     @Override public synchronized void close() {
         if (closed) return;

@@ -117,13 +117,13 @@ class PureJavaPartsTest {
 
     @Test
     void versionNumbersReadAsTheLibrariesWriteThem() {
-        assertEquals("13.0", CudaBackend.cudaVersion(13000));
-        assertEquals("12.6", CudaBackend.cudaVersion(12060));
-        assertEquals("9.10.2", CudaBackend.cudnnVersion(91002));
-        assertEquals("9.1.0", CudaBackend.cudnnVersion(90100));
-        assertEquals("8.4.1", CudaBackend.cudnnVersion(8401));
-        assertEquals("13.1.0", CudaBackend.cublasVersion(130100));
-        assertEquals("12.6.4", CudaBackend.cublasVersion(120604));
+        assertEquals("13.0", CudaEnvironment.cudaVersion(13000));
+        assertEquals("12.6", CudaEnvironment.cudaVersion(12060));
+        assertEquals("9.10.2", CudaEnvironment.cudnnVersion(91002));
+        assertEquals("9.1.0", CudaEnvironment.cudnnVersion(90100));
+        assertEquals("8.4.1", CudaEnvironment.cudnnVersion(8401));
+        assertEquals("13.1.0", CudaEnvironment.cublasVersion(130100));
+        assertEquals("12.6.4", CudaEnvironment.cublasVersion(120604));
     }
 
     /**
