@@ -1,6 +1,5 @@
 package convbench.kernels.cpu;
 
-import convbench.engine.Naive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

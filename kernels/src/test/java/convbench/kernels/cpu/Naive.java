@@ -1,4 +1,4 @@
-package convbench.engine;
+package convbench.kernels.cpu;
 
 /** The plain matrix product (double sums) that the CPU matrix kernels are tested against, and a float comparison. */
 public final class Naive {
