@@ -26,13 +26,6 @@ interface Reductions {
     void reluBackward(float[] y, float[] dy, float[] g, int from, int to, boolean accumulate);
 
     private static Reductions pick() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-            try {
-                return (Reductions) Class.forName("convbench.kernels.cpu.VectorReductions").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                // fall through
-            }
-        }
-        return new ScalarReductions();
+        return VectorApi.pick(Reductions.class, "convbench.kernels.cpu.VectorReductions", ScalarReductions::new);
     }
 }

@@ -21,14 +21,7 @@ public final class Sgemm {
     private Sgemm() {}
 
     private static MicroKernel pickKernel() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-            try {
-                return (MicroKernel) Class.forName("convbench.kernels.cpu.VectorKernel").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                // fall through to the portable kernel
-            }
-        }
-        return new ScalarKernel();
+        return VectorApi.pick(MicroKernel.class, "convbench.kernels.cpu.VectorKernel", ScalarKernel::new);
     }
 
     /** The micro-kernel in use, e.g. "vector 6x32 (512-bit)". */
