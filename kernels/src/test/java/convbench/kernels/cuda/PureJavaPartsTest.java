@@ -132,12 +132,12 @@ class PureJavaPartsTest {
      */
     @Test
     void convAlgorithmChoiceMovesOnOnlyWhileNothingHasRun() {
-        List<CudaConv.Candidate> offered = List.of(new CudaConv.Candidate(7, 1L << 40), new CudaConv.Candidate(1, 100),
-                new CudaConv.Candidate(0, 0), new CudaConv.Candidate(2, 50));
+        List<CudaConvAlgorithms.Candidate> offered = List.of(new CudaConvAlgorithms.Candidate(7, 1L << 40), new CudaConvAlgorithms.Candidate(1, 100),
+                new CudaConvAlgorithms.Candidate(0, 0), new CudaConvAlgorithms.Candidate(2, 50));
         java.util.function.LongPredicate fits = bytes -> bytes < (1L << 30);
         int notSupported9 = 3000, notSupported8 = 9, badParam9 = 2000, executionFailed9 = 5000;
 
-        CudaConv.Choice c = new CudaConv.Choice("forward", offered, fits);
+        CudaConvAlgorithms.Choice c = new CudaConvAlgorithms.Choice("forward", offered, fits);
         assertEquals(1, c.algo(), "the first candidate whose workspace fits");
         assertTrue(c.retry(notSupported9));
         assertEquals(0, c.algo());
@@ -148,15 +148,15 @@ class PureJavaPartsTest {
         assertFalse(c.retry(notSupported9), "once it has run, a refusal is an error");
         assertEquals(2, c.algo());
 
-        CudaConv.Choice d = new CudaConv.Choice("backward data", offered, fits);
+        CudaConvAlgorithms.Choice d = new CudaConvAlgorithms.Choice("backward data", offered, fits);
         assertFalse(d.retry(badParam9), "only 'not supported' moves on: nothing else is retried");
         assertFalse(d.retry(executionFailed9), "an execution failure may have written part of the output");
         assertEquals(1, d.algo());
 
-        CudaConv.Choice e = new CudaConv.Choice("backward filter", offered.subList(0, 2), fits);
+        CudaConvAlgorithms.Choice e = new CudaConvAlgorithms.Choice("backward filter", offered.subList(0, 2), fits);
         assertFalse(e.retry(notSupported9), "no candidate left");
         assertEquals(1, e.algo());
-        assertThrows(IllegalStateException.class, () -> new CudaConv.Choice("forward", offered.subList(0, 1), fits), "none fits");
+        assertThrows(IllegalStateException.class, () -> new CudaConvAlgorithms.Choice("forward", offered.subList(0, 1), fits), "none fits");
     }
 
     /** With nvcc at build time the jar records which CUDA built the kernels (named when a driver is too old for them). */
