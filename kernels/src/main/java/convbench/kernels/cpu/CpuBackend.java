@@ -39,10 +39,11 @@ import java.util.SplittableRandom;
 import java.util.Map;
 
 /**
- * The pure-Java backend: the reference every GPU kernel is tested against, and what runs where
- * there is no GPU. Kernels are parallel across a fixed set of threads; convolution and dense go
- * through a packed, register-blocked matrix product ({@link Sgemm}). Memory comes from a pool of
- * float arrays keyed by length, so a step allocates nothing once the first step has run.
+ * The fast pure-Java backend (ServiceLoader kind "cpu", {@link CpuProvider}): what runs where there is
+ * no GPU; tested, like the CUDA backend, against the float64 reference backend. Kernels are parallel
+ * across a fixed set of threads; convolution and dense go through a packed, register-blocked matrix
+ * product ({@link Sgemm}). Memory comes from a pool of float arrays keyed by length, so a step
+ * allocates nothing once the first step has run.
  */
 public final class CpuBackend implements Backend {
     private final Parallel par;
