@@ -259,9 +259,10 @@ public final class CpuBackend implements Backend {
     }
 
     /*
-     * The one way the CPU kernels write a gradient (cuDNN's beta: 0 overwrites, 1 accumulates): an element
-     * through grad(old, v, accumulate), a run of elements through store. The branch is loop-invariant, so
-     * the JIT compiles each loop once per case.
+     * How the CPU kernels write a gradient (cuDNN's beta: 0 overwrites, 1 accumulates): a copied run goes
+     * through store, an element through grad. The hot computed loops (LRN's and batch norm's dx, the portable
+     * relu backward) keep one loop per case instead: with the choice per element (grad) or a zeroing pass
+     * before adding, LRN's backward measured 5 to 40 % slower on this machine.
      */
 
     /** The new value of a gradient element that held old: v (overwrite) or old + v (accumulate). */

@@ -24,6 +24,7 @@ final class ScalarReductions implements Reductions {
     }
 
     @Override public void reluBackward(float[] y, float[] dy, float[] g, int from, int to, boolean accumulate) {
-        for (int i = from; i < to; i++) g[i] = CpuBackend.grad(g[i], y[i] > 0f ? dy[i] : 0f, accumulate);
+        if (accumulate) for (int i = from; i < to; i++) g[i] += y[i] > 0f ? dy[i] : 0f;
+        else for (int i = from; i < to; i++) g[i] = y[i] > 0f ? dy[i] : 0f;
     }
 }
