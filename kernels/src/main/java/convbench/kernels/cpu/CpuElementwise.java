@@ -30,7 +30,8 @@ final class CpuElementwise implements ElementwisePlan {
         boolean acc = dst.accumulate();
         be.chunks(size, 1 << 14, (from, to) -> {
             if (alpha == 1f) CpuBackend.store(d, from, s, from, to - from, acc);
-            else for (int i = from; i < to; i++) d[i] = CpuBackend.grad(d[i], alpha * s[i], acc);
+            else if (acc) for (int i = from; i < to; i++) d[i] += alpha * s[i];
+            else for (int i = from; i < to; i++) d[i] = alpha * s[i];
         });
     }
 }
