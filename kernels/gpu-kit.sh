@@ -48,7 +48,7 @@ cd "$kit/../.."   # the kernels module: some tier-1 tests read src/main/cuda
 export CONVBENCH_REQUIRE_GPU="${CONVBENCH_REQUIRE_GPU:-1}"
 cp="$kit/test-classes:$kit/classes:$(ls "$kit"/lib/*.jar | tr '\n' ':')"
 out="${OUT:-$kit}"
-tier() { "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -XX:ErrorFile="$out/hs_err_pid%p.log" -cp "$cp" convbench.kernels.GpuTier "$@"; }
+tier() { "$kit/runtime/bin/java" --add-modules jdk.incubator.vector -Xss4m -XX:ErrorFile="$out/hs_err_pid%p.log" -cp "$cp" convbench.kernels.cuda.GpuTier "$@"; }
 {
   status=0
   if [ "${1:-gpu}" = all ]; then tier tier1 || status=1; fi

@@ -1,5 +1,5 @@
 /*
- * NVTX ranges for Nsight Systems, as JNI for convbench.kernels.Nvtx. JCuda has no NVTX binding.
+ * NVTX ranges for Nsight Systems, as JNI for convbench.kernels.cuda.Nvtx. JCuda has no NVTX binding.
  *
  * NVTX3 is header-only: nothing is linked at run time. The first call looks for a tool's injection library
  * (NVTX_INJECTION64_PATH, which nsys sets); without one every later call is a near no-op (one indirect
@@ -11,7 +11,7 @@
 
 /* Opens a range named name on the calling thread; returns its nesting depth (0-based), or a negative value
  * when no tool is attached. */
-JNIEXPORT jint JNICALL Java_convbench_kernels_Nvtx_push0(JNIEnv *env, jclass cls, jstring name) {
+JNIEXPORT jint JNICALL Java_convbench_kernels_cuda_Nvtx_push0(JNIEnv *env, jclass cls, jstring name) {
     (void) cls;
     const char *s = (*env)->GetStringUTFChars(env, name, NULL);
     if (s == NULL) return -2; /* out of memory: an OutOfMemoryError is pending */
@@ -21,13 +21,13 @@ JNIEXPORT jint JNICALL Java_convbench_kernels_Nvtx_push0(JNIEnv *env, jclass cls
 }
 
 /* Closes the innermost open range of the calling thread; returns the depth it had, or a negative value. */
-JNIEXPORT jint JNICALL Java_convbench_kernels_Nvtx_pop0(JNIEnv *env, jclass cls) {
+JNIEXPORT jint JNICALL Java_convbench_kernels_cuda_Nvtx_pop0(JNIEnv *env, jclass cls) {
     (void) env; (void) cls;
     return nvtxRangePop();
 }
 
 /* A single point on the timeline. */
-JNIEXPORT void JNICALL Java_convbench_kernels_Nvtx_mark0(JNIEnv *env, jclass cls, jstring name) {
+JNIEXPORT void JNICALL Java_convbench_kernels_cuda_Nvtx_mark0(JNIEnv *env, jclass cls, jstring name) {
     (void) cls;
     const char *s = (*env)->GetStringUTFChars(env, name, NULL);
     if (s == NULL) return;

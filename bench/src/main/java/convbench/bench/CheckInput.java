@@ -1,7 +1,7 @@
 package convbench.bench;
 
 import convbench.engine.MetaBackend;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.nets.Net;
 import convbench.nets.Nets;
 import convbench.nets.Summary;

@@ -51,7 +51,7 @@ final class LayerTimes implements LayerListener, AutoCloseable {
 
     @Override public void beforeForward(Layer layer) { entry(layer).fwd.start(); }
 
-    @Override public void afterForward(Layer layer, convbench.engine.Tensor y) {
+    @Override public void afterForward(Layer layer, convbench.engine.tensor.Tensor y) {
         Entry e = entry(layer);
         e.fwd.stop();
         e.fwdRan = true;

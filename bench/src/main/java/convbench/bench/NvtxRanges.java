@@ -2,8 +2,8 @@ package convbench.bench;
 
 import convbench.engine.Layer;
 import convbench.engine.LayerListener;
-import convbench.engine.Tensor;
-import convbench.kernels.Nvtx;
+import convbench.engine.tensor.Tensor;
+import convbench.kernels.cuda.Nvtx;
 
 import java.util.Map;
 

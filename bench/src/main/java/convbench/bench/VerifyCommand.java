@@ -6,11 +6,12 @@ import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.Param;
 import convbench.engine.LayerListener;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.ops.Pool;
 import convbench.engine.plan.PoolDesc;
+import convbench.engine.spec.PoolMode;
 import convbench.engine.reference.ReferenceBackend;
 import convbench.nets.Net;
 import convbench.nets.Nets;
@@ -94,7 +95,7 @@ final class VerifyCommand implements Runnable {
         @Override public void forwarded(Layer layer, Tensor[] inputs, Tensor[] outputs) {
             Record r = layers.computeIfAbsent(layer.name(), k -> new Record());
             double[] v = outputs[0].toDoubles();
-            boolean maxPool = layer instanceof Pool p && p.desc().mode() == PoolDesc.Mode.MAX;
+            boolean maxPool = layer instanceof Pool p && p.desc().mode() == PoolMode.MAX;
             if (maxPool) r.input = inputs[0].toDoubles();
             if (follow != null) {
                 Record device = follow.layers.get(layer.name());

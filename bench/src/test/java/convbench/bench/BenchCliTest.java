@@ -3,7 +3,7 @@ package convbench.bench;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.nets.Net;
 import convbench.nets.Nets;
 import convbench.nets.TensorDump;

@@ -2,7 +2,7 @@ package convbench.bench;
 
 import convbench.engine.Backend;
 import convbench.engine.LayerListener;
-import convbench.engine.cpu.CpuBackend;
+import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -3,9 +3,9 @@ package convbench.bench;
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
 import convbench.engine.BackendProvider;
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.plan.LrnDesc;
 import convbench.engine.plan.LrnPlan;
 

@@ -1,6 +1,10 @@
 package convbench.engine;
 
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Memory;
+import convbench.engine.tensor.Tensor;
+
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
@@ -34,45 +38,14 @@ import java.util.SplittableRandom;
  * The CPU and CUDA backends implement the same contract; a layer never knows which it has.
  * Plans take already-validated descriptors: the ops in convbench.engine.ops check arguments.
  */
-public interface Backend extends AutoCloseable {
-    /** "cpu" or "cuda:N". */
-    String name();
+public interface Backend extends Memory, AutoCloseable {
+    /** "cpu", "cuda:N" or "reference". */
+    @Override String name();
 
     /** What a report should say about this backend: device, driver, library versions, threads. Ordered. */
     Map<String, String> environment();
 
-    // ---- memory ----
-
-    /** A tensor with undefined contents (kernels overwrite their outputs). */
-    Tensor alloc(Shape shape);
-
-    default Tensor zeros(Shape shape) {
-        Tensor t = alloc(shape);
-        fill(t, 0f);
-        return t;
-    }
-
-    default Tensor of(Shape shape, float[] values) {
-        return alloc(shape).set(values);
-    }
-
-    void upload(Tensor t, float[] src);
-
-    void download(Tensor t, float[] dst);
-
-    /** Uploads doubles: rounded to float on a float32 backend, exact on the reference backend. */
-    default void uploadDoubles(Tensor t, double[] src) {
-        float[] f = new float[src.length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) src[i];
-        upload(t, f);
-    }
-
-    /** Downloads as doubles: widened from float on a float32 backend, exact on the reference backend. */
-    default void downloadDoubles(Tensor t, double[] dst) {
-        float[] f = new float[dst.length];
-        download(t, f);
-        for (int i = 0; i < f.length; i++) dst[i] = f[i];
-    }
+    // ---- memory (alloc, zeros, of, upload, download, fill, copy, free: see Memory) ----
 
     /**
      * Fills a new parameter from its initialiser. Values are drawn in float on the host, so every
@@ -84,14 +57,13 @@ public interface Backend extends AutoCloseable {
         t.set(v);
     }
 
-    void fill(Tensor t, float value);
-
-    void copy(Tensor src, Tensor dst);
-
-    /** Called by {@link Storage} when its last reference goes; returns the memory to the cache. */
-    void free(Storage storage);
-
     MemoryStats memory();
+
+    /**
+     * True when this backend's tensors have shapes and no values (MetaBackend, the shape-only pass):
+     * nothing is computed on it, so there is nothing to learn about a step's activations from it.
+     */
+    default boolean shapesOnly() { return false; }
 
     void resetPeakMemory();
 

@@ -1,8 +1,9 @@
 package convbench.engine;
 
 /**
- * A backend found at run time through java.util.ServiceLoader (the CUDA backend in the kernels
- * module registers one), so the engine never imports JCuda and the CPU path needs no native library.
+ * A backend found at run time through java.util.ServiceLoader: the kernels module registers "cpu" and
+ * "cuda", this module "reference". So the engine names no fast backend and never imports JCuda, and the
+ * CPU path needs no native library.
  */
 public interface BackendProvider {
     /** The device kind it opens, e.g. "cuda". */

@@ -1,12 +1,14 @@
 package convbench.engine;
 
-import convbench.engine.cpu.CpuBackend;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 
-/** Opens a backend from a device spec: "auto", "cpu", "cuda" or "cuda:N" (or KIND[:N] of another provider). */
+/**
+ * Opens a backend from a device spec: "auto", "cpu", "cuda" or "cuda:N" (or KIND[:N] of another provider).
+ * Every backend is found through java.util.ServiceLoader ({@link BackendProvider}): "cpu" and "cuda" are in
+ * the kernels module, "reference" in this one, so the engine names no fast backend.
+ */
 public final class Backends {
     private Backends() {}
 
@@ -19,12 +21,12 @@ public final class Backends {
      */
     public static Opened open(String spec, BackendOptions options) throws BackendUnavailableException {
         String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
-        if (s.equals("cpu")) return new Opened(new CpuBackend(options.threads()), null);
+        if (s.equals("cpu")) return new Opened(openProvider("cpu", 0, options), null);
         if (s.equals("auto")) {
             try {
                 return new Opened(openProvider("cuda", 0, options), null);
             } catch (BackendUnavailableException e) {
-                return new Opened(new CpuBackend(options.threads()), e.getMessage());
+                return new Opened(openProvider("cpu", 0, options), e.getMessage());
             }
         }
         int colon = s.indexOf(':');
@@ -38,7 +40,7 @@ public final class Backends {
             }
             if (index < 0) throw new IllegalArgumentException("device '" + spec + "' needs a device number after the colon, as in cuda:0");
         }
-        if (!kind.equals("cuda") && providers(kind).isEmpty())
+        if (kind.equals("cpu") || !kind.equals("cuda") && providers(kind).isEmpty())
             throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda or cuda:N");
         return new Opened(openProvider(kind, index, options), null);
     }

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -107,7 +110,7 @@ public final class Ctx implements AutoCloseable {
     private void finish(Layer layer, Tensor[] ys, Runnable backward, Tensor[] inputs) {
         layer.outShape = ys[0].shape();
         if (tape != null && needsGrad(layer, inputs)) {
-            for (Tensor y : ys) y.requiresGrad = true;
+            for (Tensor y : ys) y.requireGrad();
             tape.record(layer, backward, ys);
         }
         if (listener != null) {
@@ -120,7 +123,7 @@ public final class Ctx implements AutoCloseable {
 
     private static boolean needsGrad(Layer layer, Tensor[] inputs) {
         if (layer.hasTrainable()) return true;
-        for (Tensor x : inputs) if (x.requiresGrad) return true;
+        for (Tensor x : inputs) if (x.requiresGrad()) return true;
         return false;
     }
 

@@ -1,5 +1,10 @@
 package convbench.engine;
 
+import convbench.engine.tensor.DType;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -290,8 +295,8 @@ public final class GradCheck {
             return ctx.end(this, loss, () -> {
                 Grad dy = ctx.tape().gradFor(y);
                 if (dy == null) return;
-                try (Tensor rt = y.backend().alloc(y.shape()).set(r)) {
-                    y.backend().elementwise(y.shape()).scaleInto(1f, rt, dy);
+                try (Tensor rt = ctx.backend().alloc(y.shape()).set(r)) {
+                    ctx.backend().elementwise(y.shape()).scaleInto(1f, rt, dy);
                 }
             }, y);
         }

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.plan.Plan;
+import convbench.engine.tensor.Shape;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.List;
 public abstract class Layer {
     private final String name;
     private final List<Param> params = new ArrayList<>();
+    private final List<PlanCache<?, ?>> plans = new ArrayList<>();
     /** Multiply-accumulates of the last forward, whole batch (conv and dense; 0 for others). */
     protected long macs;
     /** The output shape of the last forward. */
@@ -46,8 +50,17 @@ public abstract class Layer {
         return false;
     }
 
-    /** Releases plans (descriptors, device buffers) held by this layer. Parameters belong to the model. */
-    public void closePlans() {}
+    /** A cache for one of this layer's kernel plans (per input shape); {@link #closePlans()} closes it. */
+    protected final <K, P extends Plan> PlanCache<K, P> planCache() {
+        PlanCache<K, P> c = new PlanCache<>();
+        plans.add(c);
+        return c;
+    }
+
+    /** Releases the plans (descriptors, device buffers) this layer's caches hold. Parameters belong to the model. */
+    public final void closePlans() {
+        for (PlanCache<?, ?> c : plans) c.close();
+    }
 
     @Override public String toString() { return name + " [" + describe() + "]"; }
 }

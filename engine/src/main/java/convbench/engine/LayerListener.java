@@ -1,5 +1,7 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Tensor;
+
 /** Observes layers as a step runs: summaries, darknet-style build lines, per-layer timing. */
 public interface LayerListener {
     default void beforeForward(Layer layer) {}

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;

@@ -1,6 +1,12 @@
 package convbench.engine;
 
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.DType;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Storage;
+import convbench.engine.tensor.Tensor;
+
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
@@ -42,6 +48,8 @@ public final class MetaBackend implements Backend {
     }
 
     @Override public String name() { return "meta"; }
+
+    @Override public boolean shapesOnly() { return true; }
 
     @Override public Map<String, String> environment() {
         Map<String, String> m = new LinkedHashMap<>();

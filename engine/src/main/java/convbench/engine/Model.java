@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import convbench.engine.init.Init;
 
 import java.util.ArrayDeque;
@@ -101,7 +104,7 @@ public final class Model implements AutoCloseable {
         Tensor t = backend.alloc(shape);
         SplittableRandom rng = new SplittableRandom(seed ^ mix(fullName.hashCode()));
         backend.initialize(t, init, rng);
-        Param p = new Param(fullName, t, trainable);
+        Param p = new Param(fullName, t, trainable, backend);
         params.put(fullName, p);
         return p;
     }

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 /**
  * A named tensor owned by a layer: a trainable parameter (weights, biases, beta, gamma) with its
  * gradient buffer, or other state (batch norm moving statistics). Names follow TF-slim scopes,
@@ -9,14 +12,17 @@ public final class Param implements AutoCloseable {
     private final String name;
     private final Tensor value;
     private final boolean trainable;
+    private final Backend backend;
     private Tensor grad;
     private Tensor velocity;
 
-    public Param(String name, Tensor value, boolean trainable) {
+    /** value lives on backend (the optimizer asks it for its update plan). */
+    public Param(String name, Tensor value, boolean trainable, Backend backend) {
         this.name = name;
         this.value = value;
         this.trainable = trainable;
-        value.requiresGrad = trainable;
+        this.backend = backend;
+        if (trainable) value.requireGrad();
     }
 
     public String name() { return name; }
@@ -26,6 +32,9 @@ public final class Param implements AutoCloseable {
     public Shape shape() { return value.shape(); }
 
     public boolean trainable() { return trainable; }
+
+    /** The backend the value lives on. */
+    public Backend backend() { return backend; }
 
     /** The gradient buffer (allocated on first use, kept across steps); null for non-trainable state. */
     public Tensor grad() {

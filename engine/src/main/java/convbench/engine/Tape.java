@@ -1,7 +1,9 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
+
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,7 +104,7 @@ public final class Tape implements AutoCloseable {
      * else an activation gradient, allocated at the first contribution and accumulated after.
      */
     public Grad gradFor(Tensor x) {
-        if (!x.requiresGrad) return null;
+        if (!x.requiresGrad()) return null;
         Param p = paramsByValue.get(x);
         Grad out;
         if (p != null) {
@@ -131,7 +133,7 @@ public final class Tape implements AutoCloseable {
      * Returns false (and does nothing) when x needs no gradient, is a parameter, or already has one.
      */
     public boolean aliasGrad(Tensor x, Tensor dy) {
-        if (!x.requiresGrad || paramsByValue.containsKey(x) || grads.containsKey(x)) return false;
+        if (!x.requiresGrad() || paramsByValue.containsKey(x) || grads.containsKey(x)) return false;
         Tensor g = dy.view(x.shape());
         grads.put(x, g);
         note(x, g, "alias");

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,5 +1,8 @@
 package convbench.engine;
 
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+
 import convbench.engine.reference.ReferenceBackend;
 import convbench.engine.init.Init;
 import convbench.engine.ops.Add;
@@ -9,7 +12,7 @@ import convbench.engine.ops.Dense;
 import convbench.engine.ops.Flatten;
 import convbench.engine.ops.L2Loss;
 import convbench.engine.ops.Relu;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

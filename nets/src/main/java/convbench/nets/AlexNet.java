@@ -2,9 +2,9 @@ package convbench.nets;
 
 import convbench.engine.Backend;
 import convbench.engine.Padding;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 
 /**
  * alexnet (seed 003): the full AlexNet of the tf.layers code, 96-256-384-384-256 convolutions with

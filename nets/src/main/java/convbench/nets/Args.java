@@ -2,7 +2,7 @@ package convbench.nets;
 
 import convbench.engine.Padding;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 
 /**
  * The defaults of slim.arg_scope for conv2d, the pools and fully_connected: stride, padding,

@@ -1,9 +1,9 @@
 package convbench.nets;
 
 import convbench.engine.Backend;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 
 import static convbench.engine.Padding.SAME;
 import static convbench.engine.Padding.VALID;

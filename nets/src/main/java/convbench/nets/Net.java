@@ -2,34 +2,16 @@ package convbench.nets;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Layer;
 import convbench.engine.Lifetimes;
-import convbench.engine.MetaBackend;
 import convbench.engine.Model;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.ops.Add;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.ops.BatchNorm;
-import convbench.engine.ops.Concat;
-import convbench.engine.ops.Conv2d;
-import convbench.engine.ops.Dense;
-import convbench.engine.ops.Dropout;
-import convbench.engine.ops.Flatten;
-import convbench.engine.ops.GlobalAvgPool;
 import convbench.engine.ops.L2Loss;
-import convbench.engine.ops.Lrn;
-import convbench.engine.ops.Pad;
-import convbench.engine.ops.Pool;
-import convbench.engine.ops.Subsample;
-import convbench.engine.plan.Activation;
-import convbench.engine.plan.PoolDesc;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
-import java.util.function.UnaryOperator;
 
 /**
  * A network: its forward code, written with TF-slim-like helpers so it reads like the seed code,
@@ -46,32 +28,27 @@ import java.util.function.UnaryOperator;
  * parameters are {@code <layer>/weights} and {@code <layer>/biases}, and a conv with a batch-norm
  * normalizer has {@code <layer>/BatchNorm/{beta,gamma,moving_mean,moving_variance}} and no bias.
  * {@link #argScope} sets defaults like slim.arg_scope (stride, padding, normalizer, activation,
- * initialisers) until closed.
+ * initialisers) until closed. The helpers are in {@link Slim}.
  *
  * <p>Inputs are NCHW images (N, 3, size, size). Modes come from the step's {@link Ctx}: inference
  * uses the batch-norm moving statistics and no dropout; training uses batch statistics, updates the
  * moving averages and applies dropout (unless the Ctx turns it off). Parameters are initialised
  * deterministically from the model seed, per parameter name.
  */
-@SuppressWarnings("try") // scopes are try-with-resources blocks whose variable is never read
-public abstract class Net implements AutoCloseable {
+public abstract class Net extends Slim implements AutoCloseable {
     /** The output of one forward pass, and the auxiliary head's output (Inception v3; else null). */
     public record Outputs(Tensor output, Tensor aux) {
         /** The outputs that exist, main first. */
         public List<Tensor> all() { return aux == null ? List.of(output) : List.of(output, aux); }
     }
 
-    private static final Map<String, Integer> MIN_SIZES = new ConcurrentHashMap<>();
-
     private final String name;
     private final Backend backend;
     private final int classes, imageSize;
     private final long seed;
     private final L2Loss l2Output = new L2Loss("l2_loss"), l2Aux = new L2Loss("aux_l2_loss");
-    private Model model;
-    private Ctx ctx;            // the step of the pass in progress
+    private final Model model;
     private final Map<String, Lifetimes> lifetimes = new java.util.HashMap<>(); // per input shape and mode, forward-only steps
-    private Args args = Args.slim();
 
     /**
      * @param name      the registry name, e.g. "resnet152"
@@ -124,30 +101,27 @@ public abstract class Net implements AutoCloseable {
                     + "), got " + s);
         // Forward-only steps free each activation after its last reader: the lifetimes are learnt on
         // shapes only (MetaBackend) before the first such step, so even that step holds only what is live.
-        if (ctx.tape() == null && !(ctx.backend() instanceof MetaBackend)) {
+        if (ctx.tape() == null && !ctx.backend().shapesOnly()) {
             String key = s + (ctx.training() ? " training" : " inference") + (ctx.dropoutActive() ? " dropout" : "");
-            ctx.lifetimes(lifetimes.computeIfAbsent(key, k -> lifetimesOnMeta(s, ctx.training(), ctx.dropoutActive())));
+            ctx.lifetimes(lifetimes.computeIfAbsent(key, k -> ShapePass.lifetimes(this, s, ctx.training(), ctx.dropoutActive())));
         }
-        return pass(ctx, images);
+        return pass(ctx, images, model);
     }
 
-    private Outputs pass(Ctx c, Tensor images) {
-        boolean first = !model.built();
-        ctx = c;
-        args = Args.slim();
-        model.beginPass();
+    /** Runs the forward code once in step c, making or reusing the layers of m. */
+    final Outputs pass(Ctx c, Tensor images, Model m) {
+        boolean first = !m.built();
+        begin(c, m);
+        m.beginPass();
         try {
             Outputs out = build(images);
-            model.endPass();
+            m.endPass();
             return out;
         } catch (RuntimeException e) {
-            if (first) { // a half-built model cannot be reused: start again on the next pass
-                model.close();
-                model = new Model(backend, seed);
-            }
+            if (first) m.close(); // a half-built model cannot be reused: it starts again empty on the next pass
             throw e;
         } finally {
-            ctx = null;
+            end();
         }
     }
 
@@ -177,12 +151,7 @@ public abstract class Net implements AutoCloseable {
      * plans so the first real step makes real ones. Parameters are allocated on this net's backend.
      */
     public final void ensureBuilt() {
-        if (model.built()) return;
-        MetaBackend meta = new MetaBackend();
-        try (Ctx c = Ctx.inference(meta)) {
-            pass(c, meta.alloc(Shape.nchw(1, 3, imageSize, imageSize)));
-        }
-        for (Layer l : model.layers()) l.closePlans();
+        if (!model.built()) ShapePass.build(this);
     }
 
     @Override public void close() {
@@ -191,36 +160,13 @@ public abstract class Net implements AutoCloseable {
         l2Aux.closePlans();
     }
 
-    // ---- input sizes ----
+    // ---- input sizes and the summary (shape-only passes, see ShapePass) ----
 
     /** True when the forward code accepts (1, 3, size, size) images (shape inference on MetaBackend). */
-    public final boolean fits(int size) {
-        if (size <= 0) return false;
-        try {
-            onMeta(size, 1, (m, out) -> true);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
+    public final boolean fits(int size) { return ShapePass.fits(this, size); }
 
     /** The smallest input size this net accepts (a binary search with shape inference; cached per net name). */
-    public final int minImageSize() {
-        return MIN_SIZES.computeIfAbsent(name, k -> {
-            int hi = Math.max(defaultImageSize(), imageSize);
-            while (!fits(hi)) {
-                if (hi > 8192) throw new IllegalStateException(name + " accepts no input size up to " + hi);
-                hi *= 2;
-            }
-            int lo = 0; // fits(lo) is false, fits(hi) is true
-            while (hi - lo > 1) {
-                int mid = (lo + hi) >>> 1;
-                if (fits(mid)) hi = mid;
-                else lo = mid;
-            }
-            return hi;
-        });
-    }
+    public final int minImageSize() { return ShapePass.minImageSize(this); }
 
     /** Refuses an image size the forward code cannot take; concrete nets call it last in their constructor. */
     protected final void requireImageSize() {
@@ -232,176 +178,6 @@ public abstract class Net implements AutoCloseable {
 
     /** The per-layer table (shapes, parameters, MACs per image), computed on MetaBackend. */
     public final Summary summary() {
-        return onMeta(imageSize, 1, (m, out) -> Summary.of(this, m, out, 1));
-    }
-
-    /**
-     * Runs the forward code in inference mode on shape-only (batch, 3, size, size) images with a
-     * fresh model on MetaBackend, and hands that model and the outputs to f. This net's own model
-     * is untouched.
-     */
-    final <T> T onMeta(int size, int batch, BiFunction<Model, Outputs, T> f) {
-        MetaBackend meta = new MetaBackend();
-        Model saved = model;
-        model = new Model(meta, seed);
-        try (Ctx c = Ctx.inference(meta)) {
-            Outputs out = pass(c, meta.alloc(Shape.nchw(batch, 3, size, size)));
-            return f.apply(model, out);
-        } finally {
-            model = saved;
-        }
-    }
-
-    /** Records which op reads each activation last, by running the forward code on shapes only. */
-    private Lifetimes lifetimesOnMeta(Shape images, boolean training, boolean dropout) {
-        Lifetimes l = new Lifetimes();
-        MetaBackend meta = new MetaBackend();
-        Model saved = model;
-        model = new Model(meta, seed);
-        try (Ctx c = new Ctx(meta, training, false, 0).withDropout(dropout).lifetimes(l)) {
-            pass(c, meta.alloc(images));
-        } finally {
-            model = saved;
-        }
-        return l;
-    }
-
-    // ---- slim-like helpers for the forward code ----
-
-    /** The step running the current pass. */
-    protected final Ctx ctx() { return ctx; }
-
-    /** tf.variable_scope(name) until closed. */
-    protected final Model.Scope scope(String name) { return model.scope(name); }
-
-    /** slim.arg_scope: the defaults changed by change until closed. */
-    protected final ArgScope argScope(UnaryOperator<Args> change) {
-        ArgScope s = new ArgScope(args);
-        args = change.apply(args);
-        return s;
-    }
-
-    /** Restores the defaults an {@link #argScope} changed. */
-    protected final class ArgScope implements AutoCloseable {
-        private final Args previous;
-
-        private ArgScope(Args previous) { this.previous = previous; }
-
-        @Override public void close() { args = previous; }
-    }
-
-    /** slim.conv2d(x, filters, [kh, kw], scope=name) with the current defaults. */
-    protected final Tensor conv2d(Tensor x, int filters, int kh, int kw, String name) {
-        return conv2d(x, filters, kh, kw, name, a -> a);
-    }
-
-    /**
-     * slim.conv2d with some defaults overridden for this call. With a normalizer: conv without bias,
-     * then batch norm (scope name/BatchNorm) with the activation fused; without: conv with bias and
-     * the activation fused.
-     */
-    protected final Tensor conv2d(Tensor x, int filters, int kh, int kw, String name, UnaryOperator<Args> override) {
-        Args a = override.apply(args);
-        int in = x.shape().c();
-        boolean bn = a.normalizer != null;
-        Conv2d conv = model.layer(name, full -> new Conv2d(model, full, in, filters, kh, kw, a.stride, a.stride, a.padding,
-                !bn, bn ? Activation.NONE : a.activation, a.weights, a.biases));
-        Tensor y = conv.forward(ctx, x);
-        if (!bn) return y;
-        try (var s = scope(name)) {
-            return batchNorm(y, "BatchNorm", a.normalizer, a.activation);
-        }
-    }
-
-    /** slim.batch_norm(x, activation_fn=act, scope=name): parameters name/beta, name/gamma (with scale), name/moving_*. */
-    protected final Tensor batchNorm(Tensor x, String name, Args.BatchNorm p, Activation act) {
-        int channels = x.shape().c();
-        BatchNorm l = model.layer(name, full -> new BatchNorm(model, full, channels, p.scale(), p.epsilon(), p.decay(), act));
-        return l.forward(ctx, x);
-    }
-
-    /** slim.fully_connected / a dense layer on (N, in) with the current defaults (activation, initialisers; always a bias). */
-    protected final Tensor fullyConnected(Tensor x, int out, String name) {
-        return fullyConnected(x, out, name, a -> a);
-    }
-
-    protected final Tensor fullyConnected(Tensor x, int out, String name, UnaryOperator<Args> override) {
-        Args a = override.apply(args);
-        int in = x.shape().dim(1);
-        Dense l = model.layer(name, full -> new Dense(model, full, in, out, true, a.activation, a.weights, a.biases));
-        return l.forward(ctx, x);
-    }
-
-    /** slim.max_pool2d(x, [kh, kw], scope=name) with the current stride and padding. */
-    protected final Tensor maxPool2d(Tensor x, int kh, int kw, String name) { return maxPool2d(x, kh, kw, name, a -> a); }
-
-    protected final Tensor maxPool2d(Tensor x, int kh, int kw, String name, UnaryOperator<Args> override) {
-        return pool(PoolDesc.Mode.MAX, x, kh, kw, name, override.apply(args));
-    }
-
-    /** slim.avg_pool2d(x, [kh, kw], scope=name): padded cells are left out of the mean. */
-    protected final Tensor avgPool2d(Tensor x, int kh, int kw, String name) { return avgPool2d(x, kh, kw, name, a -> a); }
-
-    protected final Tensor avgPool2d(Tensor x, int kh, int kw, String name, UnaryOperator<Args> override) {
-        return pool(PoolDesc.Mode.AVG, x, kh, kw, name, override.apply(args));
-    }
-
-    private Tensor pool(PoolDesc.Mode mode, Tensor x, int kh, int kw, String name, Args a) {
-        Pool l = model.layer(name, full -> new Pool(full, mode, kh, kw, a.stride, a.stride, a.padding));
-        return l.forward(ctx, x);
-    }
-
-    /** tf.nn.lrn(x, depth_radius, bias, alpha, beta). */
-    protected final Tensor lrn(Tensor x, int depthRadius, double bias, double alpha, double beta, String name) {
-        Lrn l = model.layer(name, full -> new Lrn(full, depthRadius, bias, alpha, beta));
-        return l.forward(ctx, x);
-    }
-
-    /** tf.nn.dropout / slim.dropout with keep probability keep (identity in inference). */
-    protected final Tensor dropout(Tensor x, double keep, String name) {
-        Dropout l = model.layer(name, full -> new Dropout(full, keep));
-        return l.forward(ctx, x);
-    }
-
-    /** tf.reshape(x, [N, -1]) of an NCHW tensor: (N, C, H, W) to (N, C*H*W) in NCHW order. */
-    protected final Tensor flatten(Tensor x, String name) {
-        Flatten l = model.layer(name, Flatten::new);
-        return l.forward(ctx, x);
-    }
-
-    /** tf.squeeze(x, [H, W]) when H = W = 1, giving (N, C); a spatial x is returned unchanged. */
-    protected final Tensor squeezeSpatial(Tensor x, String name) {
-        if (x.shape().h() != 1 || x.shape().w() != 1) return x;
-        return flatten(x, name);
-    }
-
-    /** tf.concat(xs, axis=channels). */
-    protected final Tensor concat(String name, Tensor... xs) {
-        Concat l = model.layer(name, Concat::new);
-        return l.forward(ctx, xs);
-    }
-
-    /** a + b. */
-    protected final Tensor add(Tensor a, Tensor b, String name) {
-        Add l = model.layer(name, Add::new);
-        return l.forward(ctx, a, b);
-    }
-
-    /** tf.pad of H and W: before rows/columns on top and left, after on bottom and right. */
-    protected final Tensor pad(Tensor x, int before, int after, String name) {
-        Pad l = model.layer(name, full -> new Pad(full, before, after, before, after));
-        return l.forward(ctx, x);
-    }
-
-    /** x[:, :, ::s, ::s] (slim.max_pool2d(x, [1, 1], stride=s)). */
-    protected final Tensor subsample(Tensor x, int stride, String name) {
-        Subsample l = model.layer(name, full -> new Subsample(full, stride));
-        return l.forward(ctx, x);
-    }
-
-    /** tf.reduce_mean(x, [H, W], keep_dims=True): (N, C, H, W) to (N, C, 1, 1). */
-    protected final Tensor globalAvgPool(Tensor x, String name) {
-        GlobalAvgPool l = model.layer(name, GlobalAvgPool::new);
-        return l.forward(ctx, x);
+        return ShapePass.onMeta(this, imageSize, 1, (m, out) -> Summary.of(this, m, out, 1));
     }
 }

@@ -2,9 +2,9 @@ package convbench.nets;
 
 import convbench.engine.Backend;
 import convbench.engine.Padding;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 
 /**
  * resnet50 / resnet101 / resnet152 / resnet200 (seed 004 and its family): ResNet v2 with

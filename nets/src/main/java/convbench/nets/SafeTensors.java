@@ -8,7 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

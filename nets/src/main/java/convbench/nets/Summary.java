@@ -3,8 +3,8 @@ package convbench.nets;
 import convbench.engine.Layer;
 import convbench.engine.Model;
 import convbench.engine.Param;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -5,8 +5,8 @@ import convbench.engine.Ctx;
 import convbench.engine.Layer;
 import convbench.engine.LayerListener;
 import convbench.engine.Param;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
 
 import java.io.IOException;

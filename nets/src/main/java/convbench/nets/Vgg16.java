@@ -2,7 +2,7 @@ package convbench.nets;
 
 import convbench.engine.Backend;
 import convbench.engine.Padding;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
 
 /**

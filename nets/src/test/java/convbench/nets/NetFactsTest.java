@@ -5,7 +5,7 @@ import convbench.engine.Layer;
 import convbench.engine.MetaBackend;
 import convbench.engine.Model;
 import convbench.engine.Param;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -2,9 +2,9 @@ package convbench.nets;
 
 import convbench.engine.Ctx;
 import convbench.engine.Param;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

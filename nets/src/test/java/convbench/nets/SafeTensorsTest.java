@@ -2,7 +2,7 @@ package convbench.nets;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,8 +1,8 @@
 package convbench.nets;
 
 import convbench.engine.Ctx;
-import convbench.engine.Tensor;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.tensor.Tensor;
+import convbench.kernels.cpu.CpuBackend;
 import convbench.engine.ops.Flatten;
 import convbench.engine.ops.SgdMomentum;
 import convbench.engine.ops.SoftmaxCrossEntropy;

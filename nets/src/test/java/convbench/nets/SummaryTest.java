@@ -1,8 +1,8 @@
 package convbench.nets;
 
 import convbench.engine.MetaBackend;
-import convbench.engine.Shape;
-import convbench.engine.cpu.CpuBackend;
+import convbench.engine.tensor.Shape;
+import convbench.kernels.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,6 @@
 package convbench.engine.init;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 import java.util.SplittableRandom;
 

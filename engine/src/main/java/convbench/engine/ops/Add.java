@@ -2,14 +2,16 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ElementwisePlan;
 
 /** y = a + b, elementwise, same shapes (the ResNet join: shortcut + residual). */
 public final class Add extends Layer {
-    private ElementwisePlan plan;
+    private final PlanCache<Shape, ElementwisePlan> plan = planCache();
 
     public Add(String name) { super(name); }
 
@@ -19,11 +21,7 @@ public final class Add extends Layer {
         ctx.begin(this);
         if (!a.shape().equals(b.shape()))
             throw new OpException("add", name(), "shapes differ: a " + a.shape() + ", b " + b.shape());
-        if (plan == null || !plan.shape().equals(a.shape())) {
-            closePlans();
-            plan = ctx.backend().elementwise(a.shape());
-        }
-        ElementwisePlan p = plan;
+        ElementwisePlan p = plan.get(a.shape(), ctx.backend()::elementwise);
         Tensor y = ctx.alloc(a.shape());
         p.add(a, b, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, a, b, y), a, b);
@@ -39,11 +37,6 @@ public final class Add extends Layer {
         }
         var db = tape.gradFor(b);
         if (db != null) p.scaleInto(1f, dy, db);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /** The reference arithmetic of add and of the scaled copy every gradient join uses (float64 plain loops). */

@@ -1,16 +1,17 @@
 package convbench.engine.ops;
 
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Model;
 import convbench.engine.OpException;
 import convbench.engine.Param;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;
@@ -30,8 +31,8 @@ public final class BatchNorm extends Layer {
     private final double epsilon, decay;
     private final Activation act;
     private final Param beta, gamma, movingMean, movingVar; // each (C); gamma null without scale
-    private BatchNormPlan plan;
-    private ActivationPlan actPlan;
+    private final PlanCache<Shape, BatchNormPlan> plan = planCache();
+    private final PlanCache<Shape, ActivationPlan> actPlan = planCache(); // act of the output, when there is one
 
     public BatchNorm(Model m, String name, int channels, boolean scale, double epsilon, double decay, Activation act) {
         super(name);
@@ -63,14 +64,14 @@ public final class BatchNorm extends Layer {
     }
 
     private BatchNormPlan plan(Ctx ctx, Shape x) {
-        if (plan != null && plan.desc().x().equals(x)) return plan;
-        Geometry.requireRank4("batch_norm", name(), x);
-        if (x.c() != channels)
-            throw new OpException("batch_norm", name(), "input has " + x.c() + " channels, parameters have " + channels + " (x " + x + ")");
-        closePlans();
-        plan = ctx.backend().batchNorm(new BatchNormDesc(x, epsilon, scale));
-        if (act != Activation.NONE) actPlan = ctx.backend().activation(x, act);
-        return plan;
+        return plan.get(x, s -> {
+            Geometry.requireRank4("batch_norm", name(), s);
+            if (s.c() != channels)
+                throw new OpException("batch_norm", name(), "input has " + s.c() + " channels, parameters have " + channels + " (x " + s + ")");
+            BatchNormPlan made = ctx.backend().batchNorm(new BatchNormDesc(s, epsilon, scale));
+            if (act != Activation.NONE) actPlan.get(s, k -> ctx.backend().activation(k, act));
+            return made;
+        });
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {
@@ -83,11 +84,11 @@ public final class BatchNorm extends Layer {
                 throw new OpException("batch_norm", name(), "training needs more than one value per channel, got x " + x.shape());
             Tensor mean = ctx.alloc(Shape.of(channels)), invStd = ctx.alloc(Shape.of(channels));
             p.forwardTraining(x, g, beta.value(), y, movingMean.value(), movingVar.value(), 1 - decay, mean, invStd);
-            if (actPlan != null) actPlan.forward(y, y);
+            if (act != Activation.NONE) actPlan.current().forward(y, y);
             return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y, mean, invStd), x);
         }
         p.forwardInference(x, g, beta.value(), movingMean.value(), movingVar.value(), y);
-        if (actPlan != null) actPlan.forward(y, y);
+        if (act != Activation.NONE) actPlan.current().forward(y, y);
         return ctx.end(this, y, () -> backwardInference(ctx.tape(), p, x, y), x);
     }
 
@@ -98,7 +99,7 @@ public final class BatchNorm extends Layer {
      */
     private void backward(Tape tape, BatchNormPlan p, Tensor x, Tensor y, Tensor mean, Tensor invStd) {
         Tensor dy = tape.grad(y);
-        if (actPlan != null) actPlan.backward(y, dy, new Grad(dy, false));
+        if (act != Activation.NONE) actPlan.current().backward(y, dy, new Grad(dy, false));
         p.backward(x, dy, gamma == null ? null : gamma.value(), mean, invStd,
                 tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
     }
@@ -106,16 +107,9 @@ public final class BatchNorm extends Layer {
     /** Inference (statistics constant): dx = dy * gamma / sqrt(v + eps), dgamma = sum dy * xhat, dbeta = sum dy. */
     private void backwardInference(Tape tape, BatchNormPlan p, Tensor x, Tensor y) {
         Tensor dy = tape.grad(y);
-        if (actPlan != null) actPlan.backward(y, dy, new Grad(dy, false));
+        if (act != Activation.NONE) actPlan.current().backward(y, dy, new Grad(dy, false));
         p.backwardInference(x, dy, gamma == null ? null : gamma.value(), movingMean.value(), movingVar.value(),
                 tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        if (actPlan != null) actPlan.close();
-        plan = null;
-        actPlan = null;
     }
 
     /**

@@ -1,12 +1,13 @@
 package convbench.engine.ops;
 
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ConcatPlan;
 
 import java.util.ArrayList;
@@ -14,7 +15,7 @@ import java.util.List;
 
 /** tf.concat(xs, axis=channels) of NCHW tensors equal in N, H and W. */
 public final class Concat extends Layer {
-    private ConcatPlan plan;
+    private final PlanCache<List<Shape>, ConcatPlan> plan = planCache();
 
     public Concat(String name) { super(name); }
 
@@ -34,12 +35,10 @@ public final class Concat extends Layer {
         ctx.begin(this);
         List<Shape> shapes = new ArrayList<>(xs.size());
         for (Tensor x : xs) shapes.add(x.shape());
-        if (plan == null || !plan.parts().equals(shapes)) {
-            checkParts("concat", name(), shapes);
-            closePlans();
-            plan = ctx.backend().concat(shapes);
-        }
-        ConcatPlan p = plan;
+        ConcatPlan p = plan.get(shapes, parts -> {
+            checkParts("concat", name(), parts);
+            return ctx.backend().concat(parts);
+        });
         Tensor y = ctx.alloc(p.y());
         p.concat(xs, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, xs, y), xs.toArray(new Tensor[0]));
@@ -52,11 +51,6 @@ public final class Concat extends Layer {
         List<Grad> dxs = new ArrayList<>(xs.size());
         for (Tensor x : xs) dxs.add(tape.gradFor(x));
         p.split(tape.grad(y), dxs);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

@@ -2,17 +2,18 @@ package convbench.engine.ops;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Model;
 import convbench.engine.OpException;
 import convbench.engine.Padding;
 import convbench.engine.Param;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.ConvPlan;
@@ -28,8 +29,8 @@ public final class Conv2d extends Layer {
     private final Activation act;
     private final Param w; // (K, C, kh, kw)
     private final Param b; // (K) or null
-    private ConvPlan plan;
-    private ActivationPlan actPlan;
+    private final PlanCache<Shape, ConvPlan> plan = planCache();
+    private final PlanCache<Shape, ActivationPlan> actPlan = planCache(); // act of the output, when there is one
 
     public Conv2d(Model m, String name, int inChannels, int filters, int kh, int kw, int sh, int sw,
                   Padding padding, boolean bias, Activation act, Init wInit, Init bInit) {
@@ -61,15 +62,15 @@ public final class Conv2d extends Layer {
 
     /** The plan for this input shape (made once per shape). */
     ConvPlan plan(Backend be, Shape x) {
-        if (plan != null && plan.desc().x().equals(x)) return plan;
-        int[] p = Geometry.pads("conv2d", name(), x, kh, kw, sh, sw, padding);
-        if (x.c() != inChannels)
-            throw new OpException("conv2d", name(), "input has " + x.c() + " channels, weights " + w.shape() + " expect " + inChannels);
-        closePlans();
-        ConvDesc d = new ConvDesc(x, filters, kh, kw, sh, sw, p[0], p[1], p[2], p[3], b != null, act);
-        plan = be.conv(d);
-        if (act != Activation.NONE) actPlan = be.activation(d.y(), act);
-        return plan;
+        return plan.get(x, s -> {
+            int[] p = Geometry.pads("conv2d", name(), s, kh, kw, sh, sw, padding);
+            if (s.c() != inChannels)
+                throw new OpException("conv2d", name(), "input has " + s.c() + " channels, weights " + w.shape() + " expect " + inChannels);
+            ConvDesc d = new ConvDesc(s, filters, kh, kw, sh, sw, p[0], p[1], p[2], p[3], b != null, act);
+            ConvPlan made = be.conv(d);
+            if (act != Activation.NONE) actPlan.get(s, k -> be.activation(d.y(), act));
+            return made;
+        });
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {
@@ -90,15 +91,8 @@ public final class Conv2d extends Layer {
      */
     private void backward(Tape tape, ConvPlan p, Tensor x, Tensor y) {
         Tensor dz = tape.grad(y);
-        if (act != Activation.NONE) actPlan.backward(y, dz, new Grad(dz, false));
+        if (act != Activation.NONE) actPlan.current().backward(y, dz, new Grad(dz, false));
         p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        if (actPlan != null) actPlan.close();
-        plan = null;
-        actPlan = null;
     }
 
     /**

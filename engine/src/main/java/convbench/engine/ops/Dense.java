@@ -2,16 +2,17 @@ package convbench.engine.ops;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Model;
 import convbench.engine.OpException;
 import convbench.engine.Param;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.DenseDesc;
 import convbench.engine.plan.DensePlan;
@@ -22,8 +23,8 @@ public final class Dense extends Layer {
     private final Activation act;
     private final Param w; // (out, in)
     private final Param b; // (out) or null
-    private DensePlan plan;
-    private ActivationPlan actPlan;
+    private final PlanCache<Shape, DensePlan> plan = planCache();
+    private final PlanCache<Shape, ActivationPlan> actPlan = planCache(); // act of the output, when there is one
 
     public Dense(Model m, String name, int in, int out, boolean bias, Activation act, Init wInit, Init bInit) {
         super(name);
@@ -44,15 +45,15 @@ public final class Dense extends Layer {
     }
 
     private DensePlan plan(Backend be, Shape x) {
-        if (plan != null && plan.desc().x().equals(x)) return plan;
-        if (x.rank() != 2 || x.dim(1) != in)
-            throw new OpException("dense", name(), "expects x (N, " + in + "), got x " + x + " (flatten NCHW inputs first)");
-        if (x.n() <= 0) throw new OpException("dense", name(), "empty input x " + x);
-        closePlans();
-        DenseDesc d = new DenseDesc(x.n(), in, out, b != null, act);
-        plan = be.dense(d);
-        if (act != Activation.NONE) actPlan = be.activation(d.y(), act);
-        return plan;
+        return plan.get(x, s -> {
+            if (s.rank() != 2 || s.dim(1) != in)
+                throw new OpException("dense", name(), "expects x (N, " + in + "), got x " + s + " (flatten NCHW inputs first)");
+            if (s.n() <= 0) throw new OpException("dense", name(), "empty input x " + s);
+            DenseDesc d = new DenseDesc(s.n(), in, out, b != null, act);
+            DensePlan made = be.dense(d);
+            if (act != Activation.NONE) actPlan.get(s, k -> be.activation(d.y(), act));
+            return made;
+        });
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {
@@ -70,15 +71,8 @@ public final class Dense extends Layer {
      */
     private void backward(Tape tape, DensePlan p, Tensor x, Tensor y) {
         Tensor dz = tape.grad(y);
-        if (act != Activation.NONE) actPlan.backward(y, dz, new Grad(dz, false));
+        if (act != Activation.NONE) actPlan.current().backward(y, dz, new Grad(dz, false));
         p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        if (actPlan != null) actPlan.close();
-        plan = null;
-        actPlan = null;
     }
 
     /** The reference arithmetic of dense (float64 plain loops): the oracle of the fast kernels. */

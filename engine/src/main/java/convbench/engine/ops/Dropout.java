@@ -2,9 +2,11 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.DropoutPlan;
 
 /**
@@ -14,7 +16,7 @@ import convbench.engine.plan.DropoutPlan;
  */
 public final class Dropout extends Layer {
     private final double keep;
-    private DropoutPlan plan;
+    private final PlanCache<Shape, DropoutPlan> plan = planCache();
 
     public Dropout(String name, double keep) {
         super(name);
@@ -31,11 +33,7 @@ public final class Dropout extends Layer {
             outShape = x.shape();
             return ctx.end(this, x, () -> {}, /* no inputs: nothing to record */ new Tensor[0]);
         }
-        if (plan == null || !plan.shape().equals(x.shape())) {
-            closePlans();
-            plan = ctx.backend().dropout(x.shape(), keep);
-        }
-        DropoutPlan p = plan;
+        DropoutPlan p = plan.get(x.shape(), s -> ctx.backend().dropout(s, keep));
         Tensor y = ctx.alloc(x.shape());
         Tensor reserve = ctx.alloc(p.reserveShape());
         p.forward(x, y, reserve, ctx.nextDropoutSeed());
@@ -46,11 +44,6 @@ public final class Dropout extends Layer {
     private void backward(Tape tape, DropoutPlan p, Tensor x, Tensor y, Tensor reserve) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(tape.grad(y), reserve, dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

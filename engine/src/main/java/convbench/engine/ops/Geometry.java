@@ -2,7 +2,7 @@ package convbench.engine.ops;
 
 import convbench.engine.OpException;
 import convbench.engine.Padding;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 /** Argument checks shared by the windowed ops (conv, pool). */
 final class Geometry {

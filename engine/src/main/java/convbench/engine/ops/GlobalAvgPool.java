@@ -1,15 +1,19 @@
 package convbench.engine.ops;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.PoolDesc;
 import convbench.engine.plan.PoolPlan;
 
 /** y[n, c, 0, 0] = mean over (h, w) of x[n, c, h, w] (tf.reduce_mean(x, [1, 2], keep_dims=True)). */
 public final class GlobalAvgPool extends Layer {
-    private PoolPlan plan;
+    private final PlanCache<Shape, PoolPlan> plan = planCache();
 
     public GlobalAvgPool(String name) { super(name); }
 
@@ -18,12 +22,7 @@ public final class GlobalAvgPool extends Layer {
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
         Geometry.requireRank4("global_avg_pool", name(), x.shape());
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            closePlans();
-            var s = x.shape();
-            plan = ctx.backend().pool(new PoolDesc(s, PoolDesc.Mode.AVG, s.h(), s.w(), s.h(), s.w(), 0, 0, 0, 0));
-        }
-        PoolPlan p = plan;
+        PoolPlan p = plan.get(x.shape(), s -> ctx.backend().pool(new PoolDesc(s, PoolMode.AVG, s.h(), s.w(), s.h(), s.w(), 0, 0, 0, 0)));
         Tensor y = ctx.alloc(p.desc().y()); // (N, C, 1, 1)
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -33,10 +32,5 @@ public final class GlobalAvgPool extends Layer {
     private void backward(Tape tape, PoolPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(x, y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 }

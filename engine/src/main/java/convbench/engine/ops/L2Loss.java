@@ -2,14 +2,15 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
-import convbench.engine.Shape;
+import convbench.engine.PlanCache;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LossPlan;
 
 /** tf.nn.l2_loss: loss = 0.5 * sum x^2, a (1,) tensor; the seeds' forward-backward objective. */
 public final class L2Loss extends Layer {
-    private LossPlan plan;
+    private final PlanCache<Shape, LossPlan> plan = planCache();
 
     public L2Loss(String name) { super(name); }
 
@@ -17,11 +18,7 @@ public final class L2Loss extends Layer {
 
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
-        if (plan == null || !plan.shape().equals(x.shape())) {
-            closePlans();
-            plan = ctx.backend().loss(x.shape());
-        }
-        LossPlan p = plan;
+        LossPlan p = plan.get(x.shape(), ctx.backend()::loss);
         Tensor loss = ctx.alloc(Shape.of(1));
         p.l2(x, loss);
         return ctx.end(this, loss, () -> backward(ctx.tape(), p, x, loss), x);
@@ -31,11 +28,6 @@ public final class L2Loss extends Layer {
     private void backward(Tape tape, LossPlan p, Tensor x, Tensor loss) {
         var dx = tape.gradFor(x);
         if (dx != null) p.l2Backward(x, Losses.dloss(tape, loss), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /** The reference arithmetic of tf.nn.l2_loss (float64 plain loops). */

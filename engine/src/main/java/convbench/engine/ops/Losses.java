@@ -1,7 +1,7 @@
 package convbench.engine.ops;
 
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 
 final class Losses {
     private Losses() {}

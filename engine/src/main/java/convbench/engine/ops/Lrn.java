@@ -2,9 +2,11 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LrnDesc;
 import convbench.engine.plan.LrnPlan;
 
@@ -20,7 +22,7 @@ public final class Lrn extends Layer {
 
     private final int depthRadius;
     private final double bias, alpha, beta;
-    private LrnPlan plan;
+    private final PlanCache<Shape, LrnPlan> plan = planCache();
 
     public Lrn(String name, int depthRadius, double bias, double alpha, double beta) {
         super(name);
@@ -49,11 +51,7 @@ public final class Lrn extends Layer {
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
         Geometry.requireRank4("lrn", name(), x.shape());
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            closePlans();
-            plan = ctx.backend().lrn(new LrnDesc(x.shape(), depthRadius, bias, alpha, beta));
-        }
-        LrnPlan p = plan;
+        LrnPlan p = plan.get(x.shape(), s -> ctx.backend().lrn(new LrnDesc(s, depthRadius, bias, alpha, beta)));
         Tensor y = ctx.alloc(x.shape());
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -66,11 +64,6 @@ public final class Lrn extends Layer {
     private void backward(Tape tape, LrnPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(x, y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

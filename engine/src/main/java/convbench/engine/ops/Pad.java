@@ -1,21 +1,16 @@
 package convbench.engine.ops;
 
-import convbench.engine.Ctx;
-import convbench.engine.Layer;
 import convbench.engine.OpException;
-import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
 import convbench.engine.plan.WindowDesc;
-import convbench.engine.plan.WindowPlan;
 
 /**
  * Zero padding of the spatial dimensions (tf.pad on H and W), or cropping where a pad is negative:
  * y[n, c, i, j] = x[n, c, i - top, j - left], 0 outside x. The ResNet v2 root and stride-2 units pad
  * explicitly before a VALID convolution.
  */
-public final class Pad extends Layer {
+public final class Pad extends WindowOp {
     private final int top, bottom, left, right;
-    private WindowPlan plan;
 
     public Pad(String name, int top, int bottom, int left, int right) {
         super(name);
@@ -34,33 +29,14 @@ public final class Pad extends Layer {
         return (top < 0 || bottom < 0 || left < 0 || right < 0 ? "crop/pad " : "pad ") + top + "," + bottom + "," + left + "," + right;
     }
 
-    public Tensor forward(Ctx ctx, Tensor x) {
-        ctx.begin(this);
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            var s = x.shape();
-            Geometry.requireRank4("pad", name(), s);
-            if (s.h() + top + bottom <= 0 || s.w() + left + right <= 0)
-                throw new OpException("pad", name(), "pads " + top + "," + bottom + "," + left + "," + right + " leave nothing of x " + s);
-            if (-top >= s.h() || -bottom >= s.h() || -left >= s.w() || -right >= s.w())
-                throw new OpException("pad", name(), "crop " + (-top) + "," + (-bottom) + "," + (-left) + "," + (-right) + " is larger than x " + s);
-            closePlans();
-            plan = ctx.backend().window(new WindowDesc(s, 1, 1, top, bottom, left, right));
-        }
-        WindowPlan p = plan;
-        Tensor y = ctx.alloc(p.desc().y());
-        p.forward(x, y);
-        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
-    }
-
-    /** dx[n, c, i, j] = dy[n, c, i + top, j + left] (the padding's gradient is dropped; cropped cells get 0). */
-    private void backward(Tape tape, WindowPlan p, Tensor x, Tensor y) {
-        var dx = tape.gradFor(x);
-        if (dx != null) p.backward(tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
+    /** y[n, c, i, j] = x[n, c, i - top, j - left]: a window with stride 1 and the pads (negative: a crop). */
+    @Override WindowDesc window(Shape s) {
+        Geometry.requireRank4("pad", name(), s);
+        if (s.h() + top + bottom <= 0 || s.w() + left + right <= 0)
+            throw new OpException("pad", name(), "pads " + top + "," + bottom + "," + left + "," + right + " leave nothing of x " + s);
+        if (-top >= s.h() || -bottom >= s.h() || -left >= s.w() || -right >= s.w())
+            throw new OpException("pad", name(), "crop " + (-top) + "," + (-bottom) + "," + (-left) + "," + (-right) + " is larger than x " + s);
+        return new WindowDesc(s, 1, 1, top, bottom, left, right);
     }
 
     /**

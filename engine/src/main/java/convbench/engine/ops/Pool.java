@@ -1,12 +1,15 @@
 package convbench.engine.ops;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Padding;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.PoolDesc;
 import convbench.engine.plan.PoolPlan;
 
@@ -15,12 +18,12 @@ import convbench.engine.plan.PoolPlan;
  * Average: y = mean over the window's cells that lie inside x (padding left out of the divisor).
  */
 public final class Pool extends Layer {
-    private final PoolDesc.Mode mode;
+    private final PoolMode mode;
     private final int kh, kw, sh, sw;
     private final Padding padding;
-    private PoolPlan plan;
+    private final PlanCache<Shape, PoolPlan> plan = planCache();
 
-    public Pool(String name, PoolDesc.Mode mode, int kh, int kw, int sh, int sw, Padding padding) {
+    public Pool(String name, PoolMode mode, int kh, int kw, int sh, int sw, Padding padding) {
         super(name);
         this.mode = mode;
         this.kh = kh;
@@ -31,28 +34,27 @@ public final class Pool extends Layer {
     }
 
     public static Pool max(String name, int k, int stride, Padding padding) {
-        return new Pool(name, PoolDesc.Mode.MAX, k, k, stride, stride, padding);
+        return new Pool(name, PoolMode.MAX, k, k, stride, stride, padding);
     }
 
     public static Pool avg(String name, int k, int stride, Padding padding) {
-        return new Pool(name, PoolDesc.Mode.AVG, k, k, stride, stride, padding);
+        return new Pool(name, PoolMode.AVG, k, k, stride, stride, padding);
     }
 
     /** The window of the last forward (shape, kernel, strides, pads), or null before the first. */
-    public PoolDesc desc() { return plan == null ? null : plan.desc(); }
+    public PoolDesc desc() { return plan.current() == null ? null : plan.current().desc(); }
 
-    private String op() { return mode == PoolDesc.Mode.MAX ? "max_pool" : "avg_pool"; }
+    private String op() { return mode == PoolMode.MAX ? "max_pool" : "avg_pool"; }
 
     @Override public String describe() {
-        return (mode == PoolDesc.Mode.MAX ? "max pool " : "avg pool ") + Geometry.window(kh, kw, sh, sw) + " " + padding;
+        return (mode == PoolMode.MAX ? "max pool " : "avg pool ") + Geometry.window(kh, kw, sh, sw) + " " + padding;
     }
 
     private PoolPlan plan(Backend be, Shape x) {
-        if (plan != null && plan.desc().x().equals(x)) return plan;
-        int[] p = Geometry.pads(op(), name(), x, kh, kw, sh, sw, padding);
-        closePlans();
-        plan = be.pool(new PoolDesc(x, mode, kh, kw, sh, sw, p[0], p[1], p[2], p[3]));
-        return plan;
+        return plan.get(x, s -> {
+            int[] p = Geometry.pads(op(), name(), s, kh, kw, sh, sw, padding);
+            return be.pool(new PoolDesc(s, mode, kh, kw, sh, sw, p[0], p[1], p[2], p[3]));
+        });
     }
 
     public Tensor forward(Ctx ctx, Tensor x) {
@@ -70,11 +72,6 @@ public final class Pool extends Layer {
     private void backward(Tape tape, PoolPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(x, y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**
@@ -102,7 +99,7 @@ public final class Pool extends Layer {
                                 sum += v;
                                 count++;
                             }
-                        y[(plane * oh + i) * ow + j] = d.mode() == PoolDesc.Mode.MAX ? max : sum / count;
+                        y[(plane * oh + i) * ow + j] = d.mode() == PoolMode.MAX ? max : sum / count;
                     }
         }
 
@@ -128,7 +125,7 @@ public final class Pool extends Layer {
                                 }
                                 count++;
                             }
-                        if (d.mode() == PoolDesc.Mode.MAX) {
+                        if (d.mode() == PoolMode.MAX) {
                             dx[arg] += g;
                             continue;
                         }

@@ -2,14 +2,16 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.Activation;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 
 /** y = max(x, 0). */
 public final class Relu extends Layer {
-    private ActivationPlan plan;
+    private final PlanCache<Shape, ActivationPlan> plan = planCache();
 
     public Relu(String name) { super(name); }
 
@@ -17,11 +19,7 @@ public final class Relu extends Layer {
 
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
-        if (plan == null || !plan.shape().equals(x.shape())) {
-            closePlans();
-            plan = ctx.backend().activation(x.shape(), Activation.RELU);
-        }
-        ActivationPlan p = plan;
+        ActivationPlan p = plan.get(x.shape(), s -> ctx.backend().activation(s, Activation.RELU));
         Tensor y = ctx.alloc(x.shape());
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -31,11 +29,6 @@ public final class Relu extends Layer {
     private void backward(Tape tape, ActivationPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /** The reference arithmetic of relu (float64 plain loops). */

@@ -26,7 +26,7 @@ public final class SgdMomentum implements AutoCloseable {
     public void step(List<Param> params) {
         for (Param p : params) {
             if (!p.trainable()) continue;
-            SgdPlan plan = plans.computeIfAbsent(p, q -> q.value().backend().sgd(q.shape()));
+            SgdPlan plan = plans.computeIfAbsent(p, q -> q.backend().sgd(q.shape()));
             plan.update(p.value(), p.grad(), p.velocity(), lr, momentum);
         }
     }

@@ -1,16 +1,17 @@
 package convbench.engine.ops;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.SoftmaxPlan;
 
 /** Softmax over channels: y[c] = exp(x[c]) / sum_c' exp(x[c']) (computed with the max subtracted). */
 public final class Softmax extends Layer {
-    private SoftmaxPlan plan;
+    private final PlanCache<Shape, SoftmaxPlan> plan = planCache();
 
     public Softmax(String name) { super(name); }
 
@@ -20,11 +21,7 @@ public final class Softmax extends Layer {
         ctx.begin(this);
         if (x.shape().rank() != 2 && x.shape().rank() != 4)
             throw new OpException("softmax", name(), "expects (N, C) or (N, C, H, W), got x " + x.shape());
-        if (plan == null || !plan.shape().equals(x.shape())) {
-            closePlans();
-            plan = ctx.backend().softmax(x.shape());
-        }
-        SoftmaxPlan p = plan;
+        SoftmaxPlan p = plan.get(x.shape(), ctx.backend()::softmax);
         Tensor y = ctx.alloc(x.shape());
         p.forward(x, y);
         return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
@@ -34,11 +31,6 @@ public final class Softmax extends Layer {
     private void backward(Tape tape, SoftmaxPlan p, Tensor x, Tensor y) {
         var dx = tape.gradFor(x);
         if (dx != null) p.backward(y, tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /**

@@ -2,10 +2,11 @@ package convbench.engine.ops;
 
 import convbench.engine.Ctx;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.LossPlan;
 
 /**
@@ -13,7 +14,7 @@ import convbench.engine.plan.LossPlan;
  * averaged over the batch: loss = -(1/N) sum_n sum_c labels[n,c] * log softmax(logits)[n,c].
  */
 public final class SoftmaxCrossEntropy extends Layer {
-    private LossPlan plan;
+    private final PlanCache<Shape, LossPlan> plan = planCache();
 
     public SoftmaxCrossEntropy(String name) { super(name); }
 
@@ -25,11 +26,7 @@ public final class SoftmaxCrossEntropy extends Layer {
             throw new OpException("softmax_cross_entropy", name(), "expects (N, C) logits, got " + logits.shape());
         if (!labels.shape().equals(logits.shape()))
             throw new OpException("softmax_cross_entropy", name(), "labels " + labels.shape() + " do not match logits " + logits.shape());
-        if (plan == null || !plan.shape().equals(logits.shape())) {
-            closePlans();
-            plan = ctx.backend().loss(logits.shape());
-        }
-        LossPlan p = plan;
+        LossPlan p = plan.get(logits.shape(), ctx.backend()::loss);
         Tensor probs = ctx.alloc(logits.shape());
         Tensor loss = ctx.alloc(Shape.of(1));
         p.softmaxCrossEntropy(logits, labels, probs, loss);
@@ -40,11 +37,6 @@ public final class SoftmaxCrossEntropy extends Layer {
     private void backward(Tape tape, LossPlan p, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         var dx = tape.gradFor(logits);
         if (dx != null) p.softmaxCrossEntropyBackward(probs, labels, Losses.dloss(tape, loss), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 
     /** The reference arithmetic of softmax cross-entropy (float64 plain loops); logits, labels, probs (N, C). */

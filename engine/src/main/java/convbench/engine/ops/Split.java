@@ -2,12 +2,13 @@ package convbench.engine.ops;
 
 import convbench.engine.Backend;
 import convbench.engine.Ctx;
-import convbench.engine.Grad;
+import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
+import convbench.engine.PlanCache;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.plan.ConcatPlan;
 
 import java.util.ArrayList;
@@ -16,7 +17,7 @@ import java.util.List;
 /** tf.split(x, sizes, axis=channels): the inverse of {@link Concat}. */
 public final class Split extends Layer {
     private final int[] sizes;
-    private ConcatPlan plan;
+    private final PlanCache<Shape, ConcatPlan> plan = planCache();
 
     public Split(String name, int... sizes) {
         super(name);
@@ -28,17 +29,16 @@ public final class Split extends Layer {
     @Override public String describe() { return "split " + java.util.Arrays.toString(sizes); }
 
     private ConcatPlan plan(Backend be, Shape x) {
-        if (plan != null && plan.y().equals(x)) return plan;
-        Geometry.requireRank4("split", name(), x);
-        int total = 0;
-        for (int s : sizes) total += s;
-        if (total != x.c())
-            throw new OpException("split", name(), "parts " + java.util.Arrays.toString(sizes) + " sum to " + total + " channels, x " + x + " has " + x.c());
-        List<Shape> parts = new ArrayList<>();
-        for (int s : sizes) parts.add(Shape.nchw(x.n(), s, x.h(), x.w()));
-        closePlans();
-        plan = be.concat(parts);
-        return plan;
+        return plan.get(x, whole -> {
+            Geometry.requireRank4("split", name(), whole);
+            int total = 0;
+            for (int s : sizes) total += s;
+            if (total != whole.c())
+                throw new OpException("split", name(), "parts " + java.util.Arrays.toString(sizes) + " sum to " + total + " channels, x " + whole + " has " + whole.c());
+            List<Shape> parts = new ArrayList<>();
+            for (int s : sizes) parts.add(Shape.nchw(whole.n(), s, whole.h(), whole.w()));
+            return be.concat(parts);
+        });
     }
 
     public List<Tensor> forward(Ctx ctx, Tensor x) {
@@ -53,15 +53,14 @@ public final class Split extends Layer {
         }
         p.split(x, outs);
         Tensor[] arr = ys.toArray(new Tensor[0]);
-        ctx.endMany(this, arr, () -> backward(ctx.tape(), p, x, arr), x);
+        ctx.endMany(this, arr, () -> backward(ctx.tape(), ctx.backend(), p, x, arr), x);
         return ys;
     }
 
     /** dx = concat(dy_i), with zeros for parts that received no gradient. */
-    private void backward(Tape tape, ConcatPlan p, Tensor x, Tensor[] ys) {
+    private void backward(Tape tape, Backend be, ConcatPlan p, Tensor x, Tensor[] ys) {
         Grad dx = tape.gradFor(x);
         if (dx == null) return;
-        Backend be = x.backend();
         List<Tensor> dys = new ArrayList<>();
         List<Tensor> zeros = new ArrayList<>();
         for (Tensor y : ys) {
@@ -81,10 +80,5 @@ public final class Split extends Layer {
             }
         }
         for (Tensor z : zeros) z.close();
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
     }
 }

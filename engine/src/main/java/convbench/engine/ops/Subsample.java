@@ -1,20 +1,15 @@
 package convbench.engine.ops;
 
-import convbench.engine.Ctx;
-import convbench.engine.Layer;
 import convbench.engine.OpException;
-import convbench.engine.Tape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
 import convbench.engine.plan.WindowDesc;
-import convbench.engine.plan.WindowPlan;
 
 /**
  * y[n, c, i, j] = x[n, c, i * s, j * s]: the ResNet shortcut's subsample, slim.max_pool2d(x, [1, 1], stride=s)
  * (a 1 x 1 window's max is the value itself).
  */
-public final class Subsample extends Layer {
+public final class Subsample extends WindowOp {
     private final int stride;
-    private WindowPlan plan;
 
     public Subsample(String name, int stride) {
         super(name);
@@ -24,27 +19,9 @@ public final class Subsample extends Layer {
 
     @Override public String describe() { return "subsample /" + stride; }
 
-    public Tensor forward(Ctx ctx, Tensor x) {
-        ctx.begin(this);
-        if (plan == null || !plan.desc().x().equals(x.shape())) {
-            Geometry.requireRank4("subsample", name(), x.shape());
-            closePlans();
-            plan = ctx.backend().window(new WindowDesc(x.shape(), stride, stride, 0, 0, 0, 0));
-        }
-        WindowPlan p = plan;
-        Tensor y = ctx.alloc(p.desc().y());
-        p.forward(x, y);
-        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
-    }
-
-    /** dx[n, c, i * s, j * s] = dy[n, c, i, j], every other cell 0. */
-    private void backward(Tape tape, WindowPlan p, Tensor x, Tensor y) {
-        var dx = tape.gradFor(x);
-        if (dx != null) p.backward(tape.grad(y), dx);
-    }
-
-    @Override public void closePlans() {
-        if (plan != null) plan.close();
-        plan = null;
+    /** y[n, c, i, j] = x[n, c, i * s, j * s]: a window with stride s and no pads (dx: dy at every s-th cell, 0 elsewhere). */
+    @Override WindowDesc window(Shape x) {
+        Geometry.requireRank4("subsample", name(), x);
+        return new WindowDesc(x, stride, stride, 0, 0, 0, 0);
     }
 }

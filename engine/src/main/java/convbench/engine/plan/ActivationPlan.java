@@ -1,11 +1,13 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.spec.Activation;
+
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** An elementwise activation over tensors of one shape. */
-public interface ActivationPlan extends AutoCloseable {
+public interface ActivationPlan extends Plan {
     Shape shape();
 
     Activation kind();
@@ -18,6 +20,4 @@ public interface ActivationPlan extends AutoCloseable {
      * dx.t() may be dy itself (in place, overwriting), which the engine does when dy has no other reader.
      */
     void backward(Tensor y, Tensor dy, Grad dx);
-
-    @Override default void close() {}
 }

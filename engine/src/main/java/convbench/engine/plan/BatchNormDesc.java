@@ -1,6 +1,6 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 /**
  * Spatial batch normalisation over (N, H, W) per channel. Without scale gamma is fixed at 1

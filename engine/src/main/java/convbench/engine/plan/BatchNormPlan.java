@@ -1,13 +1,13 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /**
  * Batch norm kernels. gamma is null when the desc has no scale. Tensors of shape (C):
  * gamma, beta, moving mean / variance, saved mean and saved inverse standard deviation.
  */
-public interface BatchNormPlan extends AutoCloseable {
+public interface BatchNormPlan extends Plan {
     BatchNormDesc desc();
 
     /**
@@ -32,6 +32,4 @@ public interface BatchNormPlan extends AutoCloseable {
     /** Inference backward (the statistics are constants): {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}. */
     void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar,
                            Grad dx, Grad dgamma, Grad dbeta);
-
-    @Override default void close() {}
 }

@@ -1,13 +1,13 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 import java.util.List;
 
 /** Concatenation along channels of NCHW tensors that agree in N, H, W, and its inverse, split. */
-public interface ConcatPlan extends AutoCloseable {
+public interface ConcatPlan extends Plan {
     List<Shape> parts();
 
     Shape y();
@@ -17,6 +17,4 @@ public interface ConcatPlan extends AutoCloseable {
 
     /** {@link convbench.engine.ops.Concat.Reference#split}; null entries are skipped. */
     void split(Tensor dy, List<Grad> dxs);
-
-    @Override default void close() {}
 }

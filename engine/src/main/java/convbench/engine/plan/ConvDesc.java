@@ -1,6 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
+import convbench.engine.spec.Activation;
+
+import convbench.engine.tensor.Shape;
 
 /**
  * A 2-D convolution, NCHW, weights (K, C, kh, kw), with explicit pads that may differ before and after

@@ -1,10 +1,10 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** A convolution made for one {@link ConvDesc}: descriptors and algorithms chosen once, reused every step. */
-public interface ConvPlan extends AutoCloseable {
+public interface ConvPlan extends Plan {
     ConvDesc desc();
 
     /** y = act(conv(x, w) + b), overwriting y ({@link convbench.engine.ops.Conv2d.Reference#forward}); b is null without bias. */
@@ -16,6 +16,4 @@ public interface ConvPlan extends AutoCloseable {
      * as its Grad says, and may be null (not wanted).
      */
     void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db);
-
-    @Override default void close() {}
 }

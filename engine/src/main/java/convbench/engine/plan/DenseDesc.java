@@ -1,6 +1,8 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
+import convbench.engine.spec.Activation;
+
+import convbench.engine.tensor.Shape;
 
 /** Fully connected: y (N, out) = act(x (N, in) . w^T + b), w is (out, in). */
 public record DenseDesc(int n, int in, int out, boolean bias, Activation act) {

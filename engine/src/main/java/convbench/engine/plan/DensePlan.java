@@ -1,10 +1,10 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** A fully connected layer's matrix products (cuBLAS sgemm on the GPU). */
-public interface DensePlan extends AutoCloseable {
+public interface DensePlan extends Plan {
     DenseDesc desc();
 
     /** y = act(x . w^T + b), overwriting y ({@link convbench.engine.ops.Dense.Reference#forward}); b may be null. */
@@ -12,6 +12,4 @@ public interface DensePlan extends AutoCloseable {
 
     /** From dz, the gradient before the activation: {@link convbench.engine.ops.Dense.Reference#backward}. Nulls are skipped. */
     void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db);
-
-    @Override default void close() {}
 }

@@ -1,11 +1,11 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Inverted dropout: each element kept with probability keep and scaled by 1 / keep, else 0. */
-public interface DropoutPlan extends AutoCloseable {
+public interface DropoutPlan extends Plan {
     Shape shape();
 
     double keep();
@@ -18,6 +18,4 @@ public interface DropoutPlan extends AutoCloseable {
 
     /** {@link convbench.engine.ops.Dropout.Reference#backward}. */
     void backward(Tensor dy, Tensor reserve, Grad dx);
-
-    @Override default void close() {}
 }

@@ -1,11 +1,11 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Elementwise arithmetic over tensors of one shape. */
-public interface ElementwisePlan extends AutoCloseable {
+public interface ElementwisePlan extends Plan {
     Shape shape();
 
     /** y = a + b, the residual join ({@link convbench.engine.ops.Add.Reference#forward}). */
@@ -13,6 +13,4 @@ public interface ElementwisePlan extends AutoCloseable {
 
     /** dst (=|+=) alpha * src ({@link convbench.engine.ops.Add.Reference#scaleInto}). */
     void scaleInto(float alpha, Tensor src, Grad dst);
-
-    @Override default void close() {}
 }

@@ -1,11 +1,11 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Losses reduce to a tensor of shape (1,) that stays on the device until read. */
-public interface LossPlan extends AutoCloseable {
+public interface LossPlan extends Plan {
     Shape shape();
 
     /** tf.nn.l2_loss: {@link convbench.engine.ops.L2Loss.Reference#forward}. */
@@ -22,6 +22,4 @@ public interface LossPlan extends AutoCloseable {
 
     /** {@link convbench.engine.ops.SoftmaxCrossEntropy.Reference#backward}. */
     void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits);
-
-    @Override default void close() {}
 }

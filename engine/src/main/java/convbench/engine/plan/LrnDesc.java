@@ -1,6 +1,6 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 /**
  * Cross-channel local response normalisation with TF's parameters (tf.nn.lrn); the arithmetic is

@@ -1,9 +1,9 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
-public interface LrnPlan extends AutoCloseable {
+public interface LrnPlan extends Plan {
     LrnDesc desc();
 
     /** {@link convbench.engine.ops.Lrn.Reference#forward}. */
@@ -11,6 +11,4 @@ public interface LrnPlan extends AutoCloseable {
 
     /** {@link convbench.engine.ops.Lrn.Reference#backward}; dx overwrites or accumulates as its Grad says. */
     void backward(Tensor x, Tensor y, Tensor dy, Grad dx);
-
-    @Override default void close() {}
 }

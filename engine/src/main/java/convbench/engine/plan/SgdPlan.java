@@ -1,13 +1,11 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** SGD with momentum, as TF's MomentumOptimizer: {@link convbench.engine.ops.SgdMomentum.Reference#update}. */
-public interface SgdPlan extends AutoCloseable {
+public interface SgdPlan extends Plan {
     Shape shape();
 
     void update(Tensor w, Tensor dw, Tensor v, float lr, float momentum);
-
-    @Override default void close() {}
 }

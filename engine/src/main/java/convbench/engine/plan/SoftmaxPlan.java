@@ -1,11 +1,11 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 
 /** Softmax over the channel dimension (per item of (N, C), per pixel of (N, C, H, W)). */
-public interface SoftmaxPlan extends AutoCloseable {
+public interface SoftmaxPlan extends Plan {
     Shape shape();
 
     /** {@link convbench.engine.ops.Softmax.Reference#forward}. */
@@ -13,6 +13,4 @@ public interface SoftmaxPlan extends AutoCloseable {
 
     /** From the output y: {@link convbench.engine.ops.Softmax.Reference#backward}. */
     void backward(Tensor y, Tensor dy, Grad dx);
-
-    @Override default void close() {}
 }

@@ -1,6 +1,6 @@
 package convbench.engine.plan;
 
-import convbench.engine.Shape;
+import convbench.engine.tensor.Shape;
 
 /**
  * A strided window between two NCHW tensors of equal N and C:

@@ -1,16 +1,14 @@
 package convbench.engine.plan;
 
-import convbench.engine.Grad;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
 
 /** Pad, crop and strided subsample: see {@link WindowDesc}. */
-public interface WindowPlan extends AutoCloseable {
+public interface WindowPlan extends Plan {
     WindowDesc desc();
 
     void forward(Tensor x, Tensor y);
 
     /** {@link convbench.engine.ops.Pad.Reference#backward}; overwriting sets every other cell of dx to 0. */
     void backward(Tensor dy, Grad dx);
-
-    @Override default void close() {}
 }

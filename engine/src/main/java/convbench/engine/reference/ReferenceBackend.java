@@ -1,12 +1,12 @@
 package convbench.engine.reference;
 
 import convbench.engine.Backend;
-import convbench.engine.DType;
-import convbench.engine.Grad;
+import convbench.engine.tensor.DType;
+import convbench.engine.tensor.Grad;
 import convbench.engine.MemoryStats;
-import convbench.engine.Shape;
-import convbench.engine.Storage;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Storage;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.Timer;
 import convbench.engine.ops.Add;
 import convbench.engine.ops.BatchNorm;
@@ -22,7 +22,7 @@ import convbench.engine.ops.Relu;
 import convbench.engine.ops.SgdMomentum;
 import convbench.engine.ops.Softmax;
 import convbench.engine.ops.SoftmaxCrossEntropy;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.BatchNormDesc;
 import convbench.engine.plan.BatchNormPlan;

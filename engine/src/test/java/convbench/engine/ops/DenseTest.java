@@ -4,10 +4,10 @@ import convbench.engine.Ctx;
 import convbench.engine.GradCheck;
 import convbench.engine.Model;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
-import convbench.engine.plan.Activation;
+import convbench.engine.spec.Activation;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

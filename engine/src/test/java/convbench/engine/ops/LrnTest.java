@@ -3,8 +3,8 @@ package convbench.engine.ops;
 import convbench.engine.Ctx;
 import convbench.engine.GradCheck;
 import convbench.engine.OpException;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

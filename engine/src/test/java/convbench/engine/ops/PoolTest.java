@@ -1,12 +1,13 @@
 package convbench.engine.ops;
 
+import convbench.engine.spec.PoolMode;
+
 import convbench.engine.Ctx;
 import convbench.engine.GradCheck;
 import convbench.engine.OpException;
 import convbench.engine.Padding;
-import convbench.engine.Shape;
-import convbench.engine.Tensor;
-import convbench.engine.plan.PoolDesc;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -61,7 +62,7 @@ class PoolTest extends OpTestBase {
         try (Ctx ctx = inference(); Tensor x = be.zeros(Shape.nchw(1, 2, 2, 2))) {
             OpException e = assertThrows(OpException.class, () -> Pool.max("pool1", 3, 2, Padding.VALID).forward(ctx, x));
             assertTrue(e.getMessage().startsWith("max_pool 'pool1'") && e.getMessage().contains("3x3") && e.getMessage().contains("(1, 2, 2, 2)"), e.getMessage());
-            e = assertThrows(OpException.class, () -> new Pool("p", PoolDesc.Mode.AVG, 2, 2, -1, 1, Padding.VALID).forward(ctx, x));
+            e = assertThrows(OpException.class, () -> new Pool("p", PoolMode.AVG, 2, 2, -1, 1, Padding.VALID).forward(ctx, x));
             assertTrue(e.getMessage().contains("stride -1x1 must be positive"), e.getMessage());
         }
     }

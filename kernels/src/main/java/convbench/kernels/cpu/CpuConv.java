@@ -1,0 +1,236 @@
+package convbench.kernels.cpu;
+
+import convbench.engine.tensor.Grad;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
+import convbench.engine.plan.ConvDesc;
+import convbench.engine.plan.ConvPlan;
+
+/**
+ * Convolution on the CPU as matrix products over tiles of output pixels (Caffe's im2col, tiled so
+ * the column buffer stays in cache). For image n and a tile of pixels p0..p0+T:
+ * forward   y[n][:, tile]  = W (K x CKK) . col (CKK x T), then bias and activation on the tile;
+ * data grad dcol (CKK x T) = W^T . dz[n][:, tile], scattered back into dx[n] (col2im);
+ * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
+ * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
+ */
+final class CpuConv implements ConvPlan {
+    private final CpuBackend be;
+    private final ConvDesc d;
+    private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
+    private final boolean direct;
+
+    // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
+    // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
+    // gradient. Per group of the filter gradient (indexed by group, not worker): its partial dW and db.
+    private static final int SHARED_W = 0, SHARED_WT = 1;
+    private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3;
+
+    CpuConv(CpuBackend be, ConvDesc d) {
+        this.be = be;
+        this.d = d;
+        n = d.x().n();
+        c = d.x().c();
+        h = d.x().h();
+        w = d.x().w();
+        k = d.filters();
+        kh = d.kh();
+        kw = d.kw();
+        sh = d.strideH();
+        sw = d.strideW();
+        pt = d.padTop();
+        pl = d.padLeft();
+        oh = d.outH();
+        ow = d.outW();
+        ckk = c * kh * kw;
+        p = oh * ow;
+        direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && d.padBottom() == 0 && d.padRight() == 0;
+        // Column tile: about 256K floats (1 MB), a multiple of the micro-kernel's width.
+        int t = Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR));
+        tile = Math.min(p, t);
+        tiles = (p + tile - 1) / tile;
+    }
+
+    @Override public ConvDesc desc() { return d; }
+
+    @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
+        float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
+        float[] b = bt == null ? null : CpuBackend.data(bt);
+        boolean relu = d.act() == Activation.RELU;
+        // W (K x CKK) packed once, read by every tile.
+        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)));
+        be.par().forEach(n * tiles, (task, worker) -> {
+            int img = task / tiles, p0 = (task % tiles) * tile, pn = Math.min(tile, p - p0);
+            int yOff = img * k * p + p0;
+            Sgemm.Buffers buf = be.gemmBuffers()[worker];
+            if (direct) {
+                Sgemm.gemm(wp, false, pn, x, img * c * h * w + p0, p, false, y, yOff, p, buf);
+            } else {
+                float[] col = be.scratch(worker, COLUMNS, ckk * pn);
+                im2col(x, img, p0, pn, col);
+                Sgemm.gemm(wp, false, pn, col, 0, pn, false, y, yOff, p, buf);
+            }
+            if (b != null || relu) {
+                for (int kk = 0; kk < k; kk++) {
+                    float bias = b == null ? 0f : b[kk];
+                    int o = yOff + kk * p;
+                    if (relu) for (int q = 0; q < pn; q++) y[o + q] = Math.max(y[o + q] + bias, 0f);
+                    else for (int q = 0; q < pn; q++) y[o + q] += bias;
+                }
+            }
+        });
+    }
+
+    /**
+     * col[(ci*kh + i)*kw + j][q] = x[img, ci, oh*sh + i - pt, ow*sw + j - pl] for output pixel p0 + q
+     * (oh, ow its row and column), 0 where that lies in the padding.
+     */
+    private void im2col(float[] x, int img, int p0, int pn, float[] col) {
+        int xImg = img * c * h * w;
+        for (int ci = 0; ci < c; ci++) {
+            int xc = xImg + ci * h * w;
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int row = ((ci * kh + i) * kw + j) * pn;
+                    int q = 0;
+                    while (q < pn) {
+                        int pp = p0 + q, orow = pp / ow, ocol = pp % ow;
+                        int run = Math.min(pn - q, ow - ocol); // pixels left in this output row
+                        int ih = orow * sh + i - pt;
+                        int dst = row + q;
+                        if (ih < 0 || ih >= h) {
+                            java.util.Arrays.fill(col, dst, dst + run, 0f);
+                        } else {
+                            int src = xc + ih * w;
+                            int iw0 = ocol * sw + j - pl;
+                            if (sw == 1) {
+                                // valid iw in [0, w): columns q..q+run map to iw0..iw0+run-1
+                                int lo = Math.min(run, Math.max(0, -iw0));
+                                int hi = Math.max(lo, Math.min(run, w - iw0));
+                                java.util.Arrays.fill(col, dst, dst + lo, 0f);
+                                if (hi > lo) System.arraycopy(x, src + iw0 + lo, col, dst + lo, hi - lo);
+                                java.util.Arrays.fill(col, dst + hi, dst + run, 0f);
+                            } else {
+                                for (int r = 0, iw = iw0; r < run; r++, iw += sw)
+                                    col[dst + r] = iw >= 0 && iw < w ? x[src + iw] : 0f;
+                            }
+                        }
+                        q += run;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The adjoint of im2col: dx[img, ci, ih, iw] += col[...] for every column entry that came from it. */
+    private void col2im(float[] col, int img, int p0, int pn, float[] dx) {
+        int xImg = img * c * h * w;
+        for (int ci = 0; ci < c; ci++) {
+            int xc = xImg + ci * h * w;
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int row = ((ci * kh + i) * kw + j) * pn;
+                    int q = 0;
+                    while (q < pn) {
+                        int pp = p0 + q, orow = pp / ow, ocol = pp % ow;
+                        int run = Math.min(pn - q, ow - ocol);
+                        int ih = orow * sh + i - pt;
+                        if (ih >= 0 && ih < h) {
+                            int dst = xc + ih * w, src = row + q;
+                            int iw0 = ocol * sw + j - pl;
+                            if (sw == 1) {
+                                int lo = Math.max(0, -iw0), hi = Math.min(run, w - iw0);
+                                for (int r = lo; r < hi; r++) dx[dst + iw0 + r] += col[src + r];
+                            } else {
+                                for (int r = 0, iw = iw0; r < run; r++, iw += sw)
+                                    if (iw >= 0 && iw < w) dx[dst + iw] += col[src + r];
+                            }
+                        }
+                        q += run;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
+        float[] x = CpuBackend.data(xt), dz = CpuBackend.data(dzt);
+        int threads = be.threads();
+        int wSize = k * ckk, imgSize = c * h * w;
+        boolean wantW = dw != null, wantB = db != null;
+        float[] dxa = dx == null ? null : CpuBackend.data(dx.t());
+        boolean dxAcc = dx != null && dx.accumulate();
+        // W^T (CKK x K) packed once for the data gradient of every tile.
+        Sgemm.PackedA wtp = dx == null ? null
+                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_WT, Sgemm.PackedA.size(ckk, k)));
+        // With dx wanted (and not a direct 1x1), tiles of one image overlap in dx: one task per image.
+        boolean perImage = dx != null && !direct;
+        int tasks = perImage ? n : n * tiles;
+        // Static partition: group g takes tasks [g * tasks / G, (g + 1) * tasks / G) in order and keeps
+        // its own partial dW and db, summed in group order at the end, so the result does not depend
+        // on thread timing (bit for bit the same every run with the same thread count).
+        int groups = Math.min(threads, tasks);
+        float[][] dwPart = new float[groups][];
+        float[][] dbPart = new float[groups][];
+        be.par().forEach(groups, (g, worker) -> {
+            Sgemm.Buffers buf = be.gemmBuffers()[worker];
+            // The partials belong to the group (scratch of index g): one worker may run two groups.
+            if (wantW) {
+                dwPart[g] = be.scratch(g, DW_PARTIAL, wSize);
+                java.util.Arrays.fill(dwPart[g], 0, wSize, 0f);
+            }
+            if (wantB) {
+                dbPart[g] = be.scratch(g, DB_PARTIAL, k);
+                java.util.Arrays.fill(dbPart[g], 0, k, 0f);
+            }
+            for (int task = g * tasks / groups, end = (g + 1) * tasks / groups; task < end; task++) {
+                int img = perImage ? task : task / tiles;
+                int t0 = perImage ? 0 : task % tiles, t1 = perImage ? tiles : t0 + 1;
+                if (perImage && !dxAcc) java.util.Arrays.fill(dxa, img * imgSize, (img + 1) * imgSize, 0f);
+                for (int t = t0; t < t1; t++) {
+                    int p0 = t * tile, pn = Math.min(tile, p - p0);
+                    int dzOff = img * k * p + p0;
+                    if (wantB) {
+                        float[] part = dbPart[g];
+                        for (int kk = 0; kk < k; kk++) part[kk] += (float) Reductions.BEST.sum(dz, dzOff + kk * p, pn);
+                    }
+                    if (direct) {
+                        int xOff = img * imgSize + p0;
+                        if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwPart[g], buf);
+                        if (dx != null) Sgemm.gemm(wtp, false, pn, dz, dzOff, p, dxAcc, dxa, xOff, p, buf);
+                    } else {
+                        if (wantW) {
+                            float[] col = be.scratch(worker, COLUMNS, ckk * pn);
+                            im2col(x, img, p0, pn, col);
+                            addFilterGradient(dz, dzOff, pn, col, 0, pn, ckk, dwPart[g], buf);
+                        }
+                        if (dx != null) {
+                            float[] dcol = be.scratch(worker, COLUMN_GRAD, ckk * pn);
+                            Sgemm.gemm(wtp, false, pn, dz, dzOff, p, false, dcol, 0, pn, buf);
+                            col2im(dcol, img, p0, pn, dxa);
+                        }
+                    }
+                }
+            }
+        });
+        if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
+        if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
+    }
+
+    /**
+     * dwPartial (K x rows) += dz's tile (K x pn, rows p apart from dzOff) . columns^T, where columns is rows x pn
+     * with its rows ld apart from colOff (im2col's tile, or x itself for a direct 1x1 convolution, rows = C).
+     */
+    private void addFilterGradient(float[] dz, int dzOff, int pn, float[] columns, int colOff, int ld, int rows,
+                                   float[] dwPartial, Sgemm.Buffers buf) {
+        Sgemm.gemm(false, true, k, rows, pn, dz, dzOff, p, columns, colOff, ld, true, dwPartial, 0, rows, buf);
+    }
+
+    /** dst (=|+=) sum of the groups' partials in group order, parallel over the elements. */
+    private void reduce(float[][] parts, float[] dst, int size, boolean accumulate) {
+        be.chunks(size, 4096, (from, to) -> {
+            if (!accumulate) java.util.Arrays.fill(dst, from, to, 0f);
+            for (float[] part : parts) for (int i = from; i < to; i++) dst[i] += part[i];
+        });
+    }
+}

@@ -1,0 +1,235 @@
+package convbench.kernels.cpu;
+
+/**
+ * Single-precision matrix product for the CPU backend, row-major:
+ * C[M x N] (= or +=) op(A)[M x K] . op(B)[K x N], op being the identity or the transpose.
+ * Goto / BLIS structure: B is packed in kc x nc blocks of nr-column micro-panels (kept in L1
+ * while the micro-kernel sweeps down), A in mc x kc blocks of mr-row micro-panels (kept in L2),
+ * and the register-blocked {@link MicroKernel} does the arithmetic. {@link #gemm} is single-threaded:
+ * callers parallelise over independent products (images, pixel tiles) or use {@link #parallel}.
+ */
+public final class Sgemm {
+    static final MicroKernel KERNEL = pickKernel();
+    /** Micro-tile of the kernel in use; convolution tiles are multiples of NR. */
+    static final int MR = KERNEL.mr(), NR = KERNEL.nr();
+    static final int KC = 256;
+    /** Block sizes: A blocks of MC_ROWS * mr rows (L2), B blocks of NC_COLS * nr columns. */
+    private static final int MC_ROWS = 24, NC_COLS = 128;
+    /** The largest micro-tile any kernel has, for sizing the packing buffers. */
+    private static final int MAX_MR = 8, MAX_NR = 64;
+
+    private Sgemm() {}
+
+    private static MicroKernel pickKernel() {
+        return VectorApi.pick(MicroKernel.class, "convbench.kernels.cpu.VectorKernel", ScalarKernel::new);
+    }
+
+    /** The micro-kernel in use, e.g. "vector 6x32 (512-bit)". */
+    public static String kernel() { return KERNEL.describe(); }
+
+    /** Whether the Vector API kernel is in use. */
+    public static boolean vectorized() { return KERNEL instanceof VectorKernel; }
+
+    /** Packing buffers for one thread. */
+    public static final class Buffers {
+        final float[] ap = new float[MC_ROWS * MAX_MR * KC];
+        final float[] bp = new float[KC * NC_COLS * MAX_NR];
+        final float[] tile = new float[MAX_MR * MAX_NR];
+
+        /** Bytes held by one set of buffers. */
+        static long bytes() { return 4L * (KC * (MC_ROWS * MAX_MR + NC_COLS * MAX_NR) + MAX_MR * MAX_NR); }
+    }
+
+    /**
+     * C (M x N, leading dimension ldc) = op(A) . op(B) (accumulate false) or += (accumulate true).
+     * A is M x K (K x M when ta), leading dimension lda; B is K x N (N x K when tb).
+     */
+    public static void gemm(boolean ta, boolean tb, int m, int n, int k,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        gemm(KERNEL, ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc, buf);
+    }
+
+    /** {@link #gemm} with a given micro-kernel (tests run both). */
+    static void gemm(MicroKernel kernel, boolean ta, boolean tb, int m, int n, int k,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        if (m <= 0 || n <= 0) return;
+        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = MC_ROWS * mr, ncMax = NC_COLS * nr;
+        if (k <= 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        float[] ap = buf.ap, bp = buf.bp;
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean acc = accumulate || pc > 0;
+                packB(nr, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
+                for (int ic = 0; ic < m; ic += mcMax) {
+                    int mc = Math.min(mcMax, m - ic);
+                    packA(mr, ta, a, aOff, lda, ic, mc, pc, kc, ap);
+                    for (int jr = 0; jr < nc; jr += nr) {
+                        int nv = Math.min(nr, nc - jr);
+                        int bpOff = (jr / nr) * kc * nr;
+                        for (int ir = 0; ir < mc; ir += mr) {
+                            int mv = Math.min(mr, mc - ir);
+                            kernel.run(kc, ap, (ir / mr) * kc * mr, bp, bpOff,
+                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, mv, nv, buf.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * op(A) (m x k) packed once for many products with different B: the layout {@link #gemm}
+     * builds per call, for every (kc, mc) block. A convolution packs its weights once per pass
+     * and every pixel tile reuses them.
+     */
+    public static final class PackedA {
+        final int m, k, mPad;
+        final float[] data;
+
+        private PackedA(int m, int k, float[] data) {
+            this.m = m;
+            this.k = k;
+            this.mPad = roundUp(m, MR);
+            this.data = data;
+        }
+
+        /** Floats needed to pack an m x k op(A). */
+        public static int size(int m, int k) { return roundUp(m, MR) * k; }
+
+        /** Packs op(A) (m x k; A is k x m when ta) into dst (at least size(m, k) floats). */
+        public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst) {
+            PackedA p = new PackedA(m, k, dst);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                // the pc block holds mPad rows as mr-row micro-panels of kc steps, starting at pc * mPad
+                packA(MR, ta, a, aOff, lda, 0, m, pc, kc, dst, pc * p.mPad);
+            }
+            return p;
+        }
+    }
+
+    /** C (m x n) (=|+=) A . op(B) with A packed by {@link PackedA#pack}; single-threaded. */
+    public static void gemm(PackedA a, boolean tb, int n, float[] b, int bOff, int ldb,
+                            boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        int m = a.m, k = a.k;
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        final int ncMax = NC_COLS * NR;
+        float[] bp = buf.bp;
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean acc = accumulate || pc > 0;
+                packB(NR, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
+                int aBase = pc * a.mPad;
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nv = Math.min(NR, nc - jr);
+                    int bpOff = (jr / NR) * kc * NR;
+                    for (int ir = 0; ir < m; ir += MR) {
+                        KERNEL.run(kc, a.data, aBase + ir * kc, bp, bpOff,
+                                c, cOff + ir * ldc + jc + jr, ldc, acc, Math.min(MR, m - ir), nv, buf.tile);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A) into mr-row micro-panels, zero-filled at the edge. */
+    static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+        packA(MR, ta, a, aOff, lda, i0, mc, p0, kc, ap, 0);
+    }
+
+    static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap, int apOff) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = apOff + (ir / MR) * kc * MR;
+            int rows = Math.min(MR, mc - ir);
+            if (!ta) {
+                for (int r = 0; r < MR; r++) {
+                    if (r < rows) {
+                        int src = aOff + (i0 + ir + r) * lda + p0;
+                        for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + kk];
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = 0f;
+                    }
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = aOff + (p0 + kk) * lda + i0 + ir;
+                    int dst = base + kk * MR;
+                    for (int r = 0; r < rows; r++) ap[dst + r] = a[src + r];
+                    for (int r = rows; r < MR; r++) ap[dst + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into nr-column micro-panels, zero-filled at the edge. */
+    static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int base = (jr / NR) * kc * NR;
+            int cols = Math.min(NR, nc - jr);
+            if (!tb) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = bOff + (p0 + kk) * ldb + j0 + jr;
+                    int dst = base + kk * NR;
+                    System.arraycopy(b, src, bp, dst, cols);
+                    for (int cc = cols; cc < NR; cc++) bp[dst + cc] = 0f;
+                }
+            } else {
+                for (int cc = 0; cc < NR; cc++) {
+                    if (cc < cols) {
+                        int src = bOff + (j0 + jr + cc) * ldb + p0;
+                        for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = b[src + kk];
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The product split over the backend's threads: by column blocks of C when N is the larger
+     * dimension, else by row blocks. Each worker packs into its own buffers.
+     */
+    public static void parallel(Parallel par, Buffers[] bufs, boolean ta, boolean tb, int m, int n, int k,
+                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                boolean accumulate, float[] c, int cOff, int ldc) {
+        int threads = par.threads();
+        long work = (long) m * n * k;
+        if (threads == 1 || work < 64L * 64 * 64) {
+            gemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc, bufs[0]);
+            return;
+        }
+        if (n >= m) {
+            int chunk = roundUp(Math.max(NR, (n + 4 * threads - 1) / (4 * threads)), NR);
+            int parts = (n + chunk - 1) / chunk;
+            par.forEach(parts, (p, w) -> {
+                int j0 = p * chunk, nn = Math.min(chunk, n - j0);
+                int bo = tb ? bOff + j0 * ldb : bOff + j0;
+                gemm(ta, tb, m, nn, k, a, aOff, lda, b, bo, ldb, accumulate, c, cOff + j0, ldc, bufs[w]);
+            });
+        } else {
+            int chunk = roundUp(Math.max(MR, (m + 4 * threads - 1) / (4 * threads)), MR);
+            int parts = (m + chunk - 1) / chunk;
+            par.forEach(parts, (p, w) -> {
+                int i0 = p * chunk, mm = Math.min(chunk, m - i0);
+                int ao = ta ? aOff + i0 : aOff + i0 * lda;
+                gemm(ta, tb, mm, n, k, a, ao, lda, b, bOff, ldb, accumulate, c, cOff + i0 * ldc, ldc, bufs[w]);
+            });
+        }
+    }
+
+    static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
+}

@@ -1,0 +1,368 @@
+package convbench.kernels.cpu;
+
+import convbench.engine.spec.PoolMode;
+
+import convbench.engine.Backend;
+import convbench.engine.tensor.Grad;
+import convbench.engine.Padding;
+import convbench.engine.tensor.Shape;
+import convbench.engine.tensor.Tensor;
+import convbench.engine.spec.Activation;
+import convbench.engine.plan.BatchNormDesc;
+import convbench.engine.plan.ConvDesc;
+import convbench.engine.plan.DenseDesc;
+import convbench.engine.plan.LrnDesc;
+import convbench.engine.plan.PoolDesc;
+import convbench.engine.plan.WindowDesc;
+import convbench.engine.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every CPU kernel against the reference arithmetic (the float64 loops in each op's class): the same
+ * random inputs go to both backends, and every output, forward and each gradient, overwriting and
+ * accumulating (into a gradient that already holds values), must agree within {@link #TOL} of the
+ * largest reference value: the rounding of float32 sums over up to a few thousand terms. Shapes include
+ * the awkward ones: asymmetric SAME, 1x7 and 7x1, strides larger than the kernel, batch 1, and channel
+ * counts that are not a multiple of the vector width.
+ */
+class CpuVsReferenceTest {
+    /** Largest |cpu - reference| allowed, as a share of the largest |reference| of that output. */
+    static final double TOL = 2e-5;
+
+    static CpuBackend cpu;
+    static ReferenceBackend ref;
+
+    @BeforeAll static void up() {
+        cpu = new CpuBackend(2);
+        ref = new ReferenceBackend();
+    }
+
+    @AfterAll static void down() {
+        cpu.close();
+        ref.close();
+    }
+
+    /** One tensor on both backends holding the same (float) values. */
+    record Twin(Tensor c, Tensor r) implements AutoCloseable {
+        @Override public void close() {
+            c.close();
+            r.close();
+        }
+    }
+
+    private final List<Twin> made = new ArrayList<>();
+    private long seed = 1;
+
+    Twin random(Shape s) { return random(s, -1, 1); }
+
+    Twin random(Shape s, double lo, double hi) {
+        float[] v = new float[s.intSize()];
+        SplittableRandom rng = new SplittableRandom(seed++);
+        for (int i = 0; i < v.length; i++) v[i] = (float) (lo + (hi - lo) * rng.nextDouble());
+        Twin t = new Twin(cpu.of(s, v), ref.of(s, v));
+        made.add(t);
+        return t;
+    }
+
+    Twin empty(Shape s) {
+        Twin t = new Twin(cpu.alloc(s), ref.alloc(s));
+        made.add(t);
+        return t;
+    }
+
+    @org.junit.jupiter.api.AfterEach void free() {
+        for (Twin t : made) t.close();
+        made.clear();
+    }
+
+    static void assertAgree(String what, Twin t) {
+        double[] c = t.c().toDoubles(), r = t.r().toDoubles();
+        double max = 0, err = 0;
+        int worst = 0;
+        for (int i = 0; i < r.length; i++) {
+            max = Math.max(max, Math.abs(r[i]));
+            double e = Math.abs(c[i] - r[i]);
+            if (e > err) {
+                err = e;
+                worst = i;
+            }
+        }
+        assertTrue(err <= TOL * max || err == 0,
+                what + ": cpu " + c[worst] + " vs reference " + r[worst] + " at " + worst + ", error " + err + " > " + TOL + " x " + max);
+    }
+
+    /**
+     * Runs a backward that writes gradients twice: overwriting (a gradient full of garbage beforehand)
+     * and accumulating (into a gradient holding random values), comparing the CPU's with the reference's.
+     */
+    void checkGradient(String what, Shape s, BiConsumer<Backend, List<Grad>> backward, int count) {
+        for (boolean acc : new boolean[] {false, true}) {
+            List<Twin> gs = new ArrayList<>();
+            for (int i = 0; i < count; i++) gs.add(acc ? random(s) : random(s, 1e3, 2e3));
+            List<Grad> gc = new ArrayList<>(), gr = new ArrayList<>();
+            for (Twin g : gs) {
+                gc.add(new Grad(g.c(), acc));
+                gr.add(new Grad(g.r(), acc));
+            }
+            backward.accept(cpu, gc);
+            backward.accept(ref, gr);
+            for (int i = 0; i < count; i++) assertAgree(what + (acc ? " accumulated" : " overwritten") + " #" + i, gs.get(i));
+        }
+    }
+
+    private static Tensor side(Backend be, Twin t) { return be == cpu ? t.c() : t.r(); }
+
+    @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} in, {5}x{6} kernel, stride {7}x{8}, {9}, bias {10}, relu {11}")
+    @CsvSource({
+            // n, c, k, h, w, kh, kw, sh, sw, padding, bias, relu
+            "2, 3, 5, 9, 9, 3, 3, 1, 1, SAME, true, false",
+            "2, 3, 5, 9, 8, 3, 3, 2, 2, SAME, true, true",
+            "2, 3, 5, 10, 10, 3, 3, 2, 2, SAME, false, false",   // asymmetric: pad 0 before, 1 after
+            "1, 3, 4, 28, 28, 11, 11, 4, 4, SAME, true, true",   // AlexNet conv1's geometry: pads 3 / 4
+            "2, 5, 7, 7, 9, 1, 7, 1, 1, SAME, false, true",      // Inception 1x7
+            "2, 5, 7, 9, 7, 7, 1, 1, 1, SAME, true, false",      // Inception 7x1
+            "2, 3, 5, 9, 9, 3, 3, 2, 2, VALID, true, true",
+            "1, 17, 19, 6, 6, 1, 1, 1, 1, VALID, true, false",   // 1x1, channels not a multiple of 16
+            "2, 9, 33, 7, 7, 1, 1, 2, 2, VALID, true, false",    // strided 1x1 (ResNet shortcut): stride > kernel
+            "2, 3, 5, 7, 5, 3, 2, 3, 2, SAME, true, false",      // stride larger than the kernel's width
+            "3, 40, 70, 5, 5, 3, 3, 1, 1, SAME, true, true"      // a longer reduction (360 terms)
+    })
+    void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
+        Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
+        int[] v = p.vertical(h, kh, sh), hz = p.horizontal(w, kw, sw);
+        ConvDesc d = new ConvDesc(Shape.nchw(n, c, h, w), k, kh, kw, sh, sw, v[0], v[1], hz[0], hz[1], bias, relu ? Activation.RELU : Activation.NONE);
+        var pc = cpu.conv(d);
+        var pr = ref.conv(d);
+        Twin x = random(d.x()), wt = random(d.w()), b = bias ? random(Shape.of(k)) : null, y = empty(d.y()), dz = random(d.y());
+        pc.forward(x.c(), wt.c(), b == null ? null : b.c(), y.c());
+        pr.forward(x.r(), wt.r(), b == null ? null : b.r(), y.r());
+        assertAgree("conv y", y);
+        checkGradient("conv dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), g.get(0), null, null), 1);
+        checkGradient("conv dw", d.w(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, g.get(0), null), 1);
+        if (bias)
+            checkGradient("conv db", Shape.of(k), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, null, g.get(0)), 1);
+    }
+
+    @Test
+    void convExplicitAsymmetricPads() {
+        ConvDesc d = new ConvDesc(Shape.nchw(2, 2, 6, 7), 3, 3, 3, 2, 2, 0, 2, 1, 0, true, Activation.NONE);
+        var pc = cpu.conv(d);
+        var pr = ref.conv(d);
+        Twin x = random(d.x()), wt = random(d.w()), b = random(Shape.of(3)), y = empty(d.y()), dz = random(d.y());
+        pc.forward(x.c(), wt.c(), b.c(), y.c());
+        pr.forward(x.r(), wt.r(), b.r(), y.r());
+        assertAgree("conv y", y);
+        Shape[] shapes = {d.x(), d.w(), Shape.of(3)};
+        for (int which = 0; which < 3; which++) {
+            int at = which;
+            checkGradient("conv gradient " + at, shapes[at], (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz),
+                    at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        }
+    }
+
+    @ParameterizedTest(name = "n{0} {1} -> {2}, bias {3}, relu {4}")
+    @CsvSource({"3, 70, 45, true, true", "1, 1, 1, true, false", "5, 33, 17, false, false", "2, 300, 10, true, false"})
+    void dense(int n, int in, int out, boolean bias, boolean relu) {
+        DenseDesc d = new DenseDesc(n, in, out, bias, relu ? Activation.RELU : Activation.NONE);
+        var pc = cpu.dense(d);
+        var pr = ref.dense(d);
+        Twin x = random(d.x()), wt = random(d.w()), b = bias ? random(Shape.of(out)) : null, y = empty(d.y()), dz = random(d.y());
+        pc.forward(x.c(), wt.c(), b == null ? null : b.c(), y.c());
+        pr.forward(x.r(), wt.r(), b == null ? null : b.r(), y.r());
+        assertAgree("dense y", y);
+        checkGradient("dense dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), g.get(0), null, null), 1);
+        checkGradient("dense dw", d.w(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, g.get(0), null), 1);
+        if (bias)
+            checkGradient("dense db", Shape.of(out), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, null, g.get(0)), 1);
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}/{3}x{4} {5} on n{6} c{7} {8}x{9}")
+    @CsvSource({
+            "MAX, 3, 3, 2, 2, VALID, 2, 3, 13, 13",
+            "MAX, 3, 3, 2, 2, SAME, 2, 3, 13, 12",
+            "MAX, 2, 2, 2, 2, SAME, 1, 5, 7, 7",
+            "MAX, 3, 3, 1, 1, SAME, 2, 3, 6, 6",
+            "MAX, 1, 1, 2, 2, VALID, 2, 3, 7, 7",   // stride larger than the kernel
+            "AVG, 3, 3, 1, 1, SAME, 2, 3, 6, 7",
+            "AVG, 3, 3, 2, 2, SAME, 2, 17, 8, 8",
+            "AVG, 5, 5, 3, 3, VALID, 1, 3, 17, 17",
+            "AVG, 2, 2, 2, 2, VALID, 2, 3, 6, 6",
+            "AVG, 6, 5, 6, 5, VALID, 2, 3, 6, 5"    // a global average
+    })
+    void pool(String mode, int kh, int kw, int sh, int sw, String pad, int n, int c, int h, int w) {
+        Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
+        int[] v = p.vertical(h, kh, sh), hz = p.horizontal(w, kw, sw);
+        PoolDesc d = new PoolDesc(Shape.nchw(n, c, h, w), PoolMode.valueOf(mode), kh, kw, sh, sw, v[0], v[1], hz[0], hz[1]);
+        var pc = cpu.pool(d);
+        var pr = ref.pool(d);
+        Twin x = random(d.x()), y = empty(d.y()), dy = random(d.y());
+        pc.forward(x.c(), y.c());
+        pr.forward(x.r(), y.r());
+        assertAgree("pool y", y);
+        checkGradient("pool dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, y), side(be, dy), g.get(0)), 1);
+    }
+
+    @ParameterizedTest(name = "r{0} bias {1} alpha {2} beta {3} c{4}")
+    @CsvSource({"4, 1, 0.000111111, 0.75, 13", "5, 1, 0.00002, 0.75, 11", "2, 2, 0.3, 0.6, 7", "1, 1, 0.5, 0.5, 19", "2, 1, 0.2, 0.75, 3"})
+    void lrn(int r, double bias, double alpha, double beta, int c) {
+        LrnDesc d = new LrnDesc(Shape.nchw(2, c, 3, 5), r, bias, alpha, beta);
+        var pc = cpu.lrn(d);
+        var pr = ref.lrn(d);
+        Twin x = random(d.x(), -3, 3), y = empty(d.x()), dy = random(d.x());
+        pc.forward(x.c(), y.c());
+        pr.forward(x.r(), y.r());
+        assertAgree("lrn y", y);
+        checkGradient("lrn dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, y), side(be, dy), g.get(0)), 1);
+    }
+
+    @ParameterizedTest(name = "scale {0}")
+    @ValueSource(booleans = {true, false})
+    void batchNorm(boolean scale) {
+        BatchNormDesc d = new BatchNormDesc(Shape.nchw(3, 19, 3, 5), 1e-3, scale);
+        var pc = cpu.batchNorm(d);
+        var pr = ref.batchNorm(d);
+        Shape ch = d.param();
+        Twin x = random(d.x(), -2, 3), gamma = scale ? random(ch, 0.5, 1.5) : null, beta = random(ch), y = empty(d.x()), dy = random(d.x());
+        Twin mm = random(ch), mv = random(ch, 0.5, 2), mean = empty(ch), invStd = empty(ch);
+        Tensor gc = gamma == null ? null : gamma.c(), gr = gamma == null ? null : gamma.r();
+        // training forward: y, the batch statistics, the moving averages
+        pc.forwardTraining(x.c(), gc, beta.c(), y.c(), mm.c(), mv.c(), 0.1, mean.c(), invStd.c());
+        pr.forwardTraining(x.r(), gr, beta.r(), y.r(), mm.r(), mv.r(), 0.1, mean.r(), invStd.r());
+        for (Twin t : new Twin[] {y, mm, mv, mean, invStd}) assertAgree("batch norm training forward", t);
+        // training backward: dx, dgamma, dbeta, each alone, overwriting and accumulating
+        Shape[] shapes = {d.x(), ch, ch};
+        for (int which = 0; which < 3; which++) {
+            if (which == 1 && !scale) continue;
+            int at = which;
+            checkGradient("batch norm training d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
+                    (be == cpu ? pc : pr).backward(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mean), side(be, invStd),
+                            at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+            checkGradient("batch norm inference d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
+                    (be == cpu ? pc : pr).backwardInference(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mm), side(be, mv),
+                            at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        }
+        pc.forwardInference(x.c(), gc, beta.c(), mm.c(), mv.c(), y.c());
+        pr.forwardInference(x.r(), gr, beta.r(), mm.r(), mv.r(), y.r());
+        assertAgree("batch norm inference y", y);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"(3, 1000)", "(1, 7)", "(2, 5, 3, 3)"})
+    void softmax(String shape) {
+        Shape s = shape.equals("(3, 1000)") ? Shape.of(3, 1000) : shape.equals("(1, 7)") ? Shape.of(1, 7) : Shape.nchw(2, 5, 3, 3);
+        var pc = cpu.softmax(s);
+        var pr = ref.softmax(s);
+        Twin x = random(s, -5, 5), y = empty(s), dy = random(s);
+        pc.forward(x.c(), y.c());
+        pr.forward(x.r(), y.r());
+        assertAgree("softmax y", y);
+        checkGradient("softmax dx", s, (be, g) -> (be == cpu ? pc : pr).backward(side(be, y), side(be, dy), g.get(0)), 1);
+    }
+
+    @Test
+    void reluAndElementwise() {
+        Shape s = Shape.nchw(2, 3, 5, 7);
+        var ac = cpu.activation(s, Activation.RELU);
+        var ar = ref.activation(s, Activation.RELU);
+        var ec = cpu.elementwise(s);
+        var er = ref.elementwise(s);
+        Twin x = random(s), y = empty(s), dy = random(s), b = random(s);
+        ac.forward(x.c(), y.c());
+        ar.forward(x.r(), y.r());
+        assertAgree("relu y", y);
+        checkGradient("relu dx", s, (be, g) -> (be == cpu ? ac : ar).backward(side(be, y), side(be, dy), g.get(0)), 1);
+        ec.add(x.c(), b.c(), y.c());
+        er.add(x.r(), b.r(), y.r());
+        assertAgree("add y", y);
+        checkGradient("scaleInto", s, (be, g) -> (be == cpu ? ec : er).scaleInto(0.75f, side(be, dy), g.get(0)), 1);
+    }
+
+    @Test
+    void concatAndSplit() {
+        List<Shape> parts = List.of(Shape.nchw(2, 3, 2, 5), Shape.nchw(2, 1, 2, 5), Shape.nchw(2, 17, 2, 5));
+        var pc = cpu.concat(parts);
+        var pr = ref.concat(parts);
+        Twin a = random(parts.get(0)), b = random(parts.get(1)), c = random(parts.get(2)), y = empty(pc.y()), dy = random(pc.y());
+        pc.concat(List.of(a.c(), b.c(), c.c()), y.c());
+        pr.concat(List.of(a.r(), b.r(), c.r()), y.r());
+        assertAgree("concat y", y);
+        for (int part = 0; part < 3; part++) {
+            int at = part;
+            checkGradient("split part " + at, parts.get(at), (be, g) -> {
+                List<Grad> dxs = new ArrayList<>(java.util.Collections.nCopies(3, (Grad) null));
+                dxs.set(at, g.get(0));
+                (be == cpu ? pc : pr).split(side(be, dy), dxs);
+            }, 1);
+        }
+    }
+
+    @ParameterizedTest(name = "stride {0}x{1} pads {2},{3},{4},{5}")
+    @CsvSource({"1, 1, 3, 3, 3, 3", "1, 1, 1, 1, 1, 1", "2, 2, 0, 0, 0, 0", "1, 1, -1, -2, 0, -1", "3, 2, 0, 0, 0, 0"})
+    void window(int sh, int sw, int pt, int pb, int pl, int pr) {
+        WindowDesc d = new WindowDesc(Shape.nchw(2, 3, 7, 6), sh, sw, pt, pb, pl, pr);
+        var pc = cpu.window(d);
+        var pf = ref.window(d);
+        Twin x = random(d.x()), y = empty(d.y()), dy = random(d.y());
+        pc.forward(x.c(), y.c());
+        pf.forward(x.r(), y.r());
+        assertAgree("window y", y);
+        checkGradient("window dx", d.x(), (be, g) -> (be == cpu ? pc : pf).backward(side(be, dy), g.get(0)), 1);
+    }
+
+    @Test
+    void dropoutDrawsTheSameMask() {
+        Shape s = Shape.of(3, 20000); // more than one chunk of draws
+        var pc = cpu.dropout(s, 0.6);
+        var pr = ref.dropout(s, 0.6);
+        Twin x = random(s), y = empty(s), mask = empty(pc.reserveShape()), dy = random(s);
+        pc.forward(x.c(), y.c(), mask.c(), 12345);
+        pr.forward(x.r(), y.r(), mask.r(), 12345);
+        assertAgree("dropout mask", mask);
+        assertAgree("dropout y", y);
+        checkGradient("dropout dx", s, (be, g) -> (be == cpu ? pc : pr).backward(side(be, dy), side(be, mask), g.get(0)), 1);
+    }
+
+    @Test
+    void losses() {
+        Shape s = Shape.of(4, 10);
+        var pc = cpu.loss(s);
+        var pr = ref.loss(s);
+        Twin x = random(s, -3, 3), loss = empty(Shape.of(1)), probs = empty(s), labels = random(s, 0, 1);
+        pc.l2(x.c(), loss.c());
+        pr.l2(x.r(), loss.r());
+        assertAgree("l2 loss", loss);
+        checkGradient("l2 dx", s, (be, g) -> (be == cpu ? pc : pr).l2Backward(side(be, x), 0.5f, g.get(0)), 1);
+        pc.softmaxCrossEntropy(x.c(), labels.c(), probs.c(), loss.c());
+        pr.softmaxCrossEntropy(x.r(), labels.r(), probs.r(), loss.r());
+        assertAgree("softmax cross-entropy", loss);
+        assertAgree("softmax cross-entropy probs", probs);
+        checkGradient("softmax cross-entropy dlogits", s,
+                (be, g) -> (be == cpu ? pc : pr).softmaxCrossEntropyBackward(side(be, probs), side(be, labels), 1.5f, g.get(0)), 1);
+    }
+
+    @Test
+    void sgd() {
+        Shape s = Shape.of(5, 7);
+        var pc = cpu.sgd(s);
+        var pr = ref.sgd(s);
+        Twin w = random(s), dw = random(s), v = random(s);
+        for (int step = 0; step < 3; step++) {
+            pc.update(w.c(), dw.c(), v.c(), 0.1f, 0.9f);
+            pr.update(w.r(), dw.r(), v.r(), 0.1f, 0.9f);
+        }
+        assertAgree("sgd w", w);
+        assertAgree("sgd v", v);
+    }
+}
