@@ -634,7 +634,6 @@ class BenchCliTest {
     @Test
     void everyOptionSaysWhatItDoesAndItsDefault() {
         picocli.CommandLine top = new picocli.CommandLine(new Main());
-        top.setResourceBundle(java.util.ResourceBundle.getBundle("convbench.bench.Descriptions"));
         for (picocli.CommandLine sub : top.getSubcommands().values()) {
             String cmd = sub.getCommandName();
             if (cmd.equals("help")) continue;
