@@ -197,4 +197,11 @@ final class Cuda {
 
     /** Bytes of a float tensor of this many elements. */
     static long bytes(long elements) { return 4L * elements; }
+
+    /** The output shape cuDNN's own shape call gave (n, c, h, w), refused unless it is the engine's ys. */
+    static int[] checkedOutputDim(String what, Shape ys, int n, int c, int h, int w) {
+        if (n != ys.n() || c != ys.c() || h != ys.h() || w != ys.w())
+            throw new IllegalStateException(what + ": cuDNN computes an output of (" + n + ", " + c + ", " + h + ", " + w + "), the engine " + ys);
+        return new int[] {n, c, h, w};
+    }
 }

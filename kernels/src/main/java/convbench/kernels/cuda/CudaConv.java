@@ -247,9 +247,7 @@ final class CudaConv implements ConvPlan {
                 Cuda.dnn(cudnnSetConvolutionMathType(conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", what);
                 int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
                 Cuda.dnn(cudnnGetConvolution2dForwardOutputDim(conv, xIn, w, on, oc, oh, ow), "cudnnGetConvolution2dForwardOutputDim", what);
-                outputDim = new int[] {on[0], oc[0], oh[0], ow[0]};
-                if (on[0] != ys.n() || oc[0] != ys.c() || oh[0] != ys.h() || ow[0] != ys.w())
-                    throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+                outputDim = Cuda.checkedOutputDim(what, ys, on[0], oc[0], oh[0], ow[0]);
             } catch (RuntimeException e) {
                 close();
                 throw e;

@@ -215,9 +215,7 @@ final class CudaPool implements PoolPlan {
                         d.strideH(), d.strideW()), "cudnnSetPooling2dDescriptor", what);
                 int[] on = {0}, oc = {0}, oh = {0}, ow = {0};
                 Cuda.dnn(cudnnGetPooling2dForwardOutputDim(pool, xIn, on, oc, oh, ow), "cudnnGetPooling2dForwardOutputDim", what);
-                outputDim = new int[] {on[0], oc[0], oh[0], ow[0]};
-                if (on[0] != ys.n() || oc[0] != ys.c() || oh[0] != ys.h() || ow[0] != ys.w())
-                    throw new IllegalStateException(what + ": cuDNN computes an output of (" + on[0] + ", " + oc[0] + ", " + oh[0] + ", " + ow[0] + ")");
+                outputDim = Cuda.checkedOutputDim(what, ys, on[0], oc[0], oh[0], ow[0]);
             } catch (RuntimeException e) {
                 close();
                 throw e;
