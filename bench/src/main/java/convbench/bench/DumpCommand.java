@@ -36,7 +36,7 @@ final class DumpCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seeds parameters and input (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu | cuda[:N] | auto (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu | cuda[:N] | auto | reference (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU backend threads (default: all cores).") Integer threads;

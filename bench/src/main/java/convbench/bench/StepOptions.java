@@ -25,7 +25,7 @@ final class StepOptions {
     String mode;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "DEV",
-            description = "auto | cpu | cuda[:N] (default: ${DEFAULT-VALUE}: the GPU when it and its libraries load, else the CPU).")
+            description = "auto | cpu | cuda[:N] | reference (default: ${DEFAULT-VALUE}: the GPU when it and its libraries load, else the CPU; reference is the slow float64 oracle).")
     String device;
 
     @Option(names = "--image-size", paramLabel = "PX", description = "Input height and width (default: the seed's, 224 or 299 for inception3).")

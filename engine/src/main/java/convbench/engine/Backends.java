@@ -41,7 +41,7 @@ public final class Backends {
             if (index < 0) throw new IllegalArgumentException("device '" + spec + "' needs a device number after the colon, as in cuda:0");
         }
         if (kind.equals("cpu") || !kind.equals("cuda") && providers(kind).isEmpty())
-            throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda or cuda:N");
+            throw new IllegalArgumentException("device '" + spec + "' is not auto, cpu, cuda, cuda:N or reference (the float64 oracle)");
         return new Opened(openProvider(kind, index, options), null);
     }
 
