@@ -37,6 +37,7 @@ public final class Tape implements AutoCloseable {
      */
     public record Write(String of, Tensor grad, String how) {}
 
+    /** Which layer made each taped output, to name the gradients in {@link Write}s; kept only for a listener. */
     private final Map<Tensor, Layer> producers = new IdentityHashMap<>();
 
     void setListener(LayerListener l) { this.listener = l; }
@@ -45,7 +46,7 @@ public final class Tape implements AutoCloseable {
         if (done) throw new IllegalStateException("tape already walked backward");
         for (Param p : layer.params()) if (p.trainable()) paramsByValue.put(p.value(), p);
         entries.add(new Entry(layer, outputs, backward));
-        for (Tensor y : outputs) producers.put(y, layer);
+        if (listener != null) for (Tensor y : outputs) producers.put(y, layer);
     }
 
     public int size() { return entries.size(); }
