@@ -39,6 +39,7 @@ final class JsonReport {
         config.addProperty("seed", c.seed());
         config.addProperty("threads", c.threads());
         config.addProperty("cudnn_algo", c.cudnnAlgo());
+        if (c.cpuConv() != null) config.addProperty("cpu_conv", c.cpuConv());
         if (c.fps() != null) config.addProperty("fps", c.fps());
         root.add("config", config);
         JsonObject e = new JsonObject();
@@ -95,6 +96,7 @@ final class JsonReport {
                 JsonObject l = new JsonObject();
                 l.addProperty("layer", row.layer());
                 l.addProperty("op", row.op());
+                if (!row.kernel().isEmpty()) l.addProperty("kernel", row.kernel());
                 l.addProperty("forward_ms", row.forwardMs());
                 if (r.mode() != Mode.FORWARD) l.addProperty("backward_ms", row.backwardMs());
                 ls.add(l);

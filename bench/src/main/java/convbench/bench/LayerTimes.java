@@ -16,8 +16,11 @@ import java.util.Map;
  * the main timing, since the extra events and reads perturb the whole-step numbers.
  */
 final class LayerTimes implements LayerListener, AutoCloseable {
-    /** Mean milliseconds per step of one layer. */
-    record Row(String layer, String op, double forwardMs, double backwardMs) {}
+    /** Mean milliseconds per step of one layer; kernel: the algorithm its plans ran ("winograd"), empty where there is one way. */
+    record Row(String layer, String op, String kernel, double forwardMs, double backwardMs) {
+        /** The op with its kernel in brackets, for the text table. */
+        String opAndKernel() { return kernel.isEmpty() ? op : op + " [" + kernel + "]"; }
+    }
 
     private static final class Entry {
         final Layer layer;
@@ -79,7 +82,7 @@ final class LayerTimes implements LayerListener, AutoCloseable {
     List<Row> rows() {
         List<Row> rows = new ArrayList<>();
         for (Entry e : order)
-            rows.add(new Row(e.layer.name(), e.layer.describe(), e.fwdSum / Math.max(1, steps), e.bwdSum / Math.max(1, steps)));
+            rows.add(new Row(e.layer.name(), e.layer.describe(), e.layer.algorithms(), e.fwdSum / Math.max(1, steps), e.bwdSum / Math.max(1, steps)));
         return rows;
     }
 

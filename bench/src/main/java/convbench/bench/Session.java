@@ -57,7 +57,7 @@ final class Session implements AutoCloseable {
         this.stdout = stdout;
         this.live = o.quiet ? null : o.format.equals("text") ? stdout : stderr;
         this.progress = new Progress(o.quiet ? null : stderr);
-        Backends.Opened opened = open(o.device, new BackendOptions(o.threads(), o.precision, o.cudnnAlgo));
+        Backends.Opened opened = open(o.device, new BackendOptions(o.threads(), o.precision, o.cudnnAlgo, o.cpuConv));
         this.backend = opened.backend();
         this.gpu = backend.name().startsWith("cuda");
         this.backendLine = backend.name() + (opened.fallbackReason() != null
@@ -111,7 +111,7 @@ final class Session implements AutoCloseable {
     /** The configuration as it runs: GPU-only options a CPU ignores show what actually ran (fp32, heuristic, no profile). */
     Config config(List<String> nets, boolean layers, Double fps) {
         return new Config(nets, batches, o.steps, o.warmup, budgetS, modes, o.device, o.imageSize, o.classes,
-                gpu ? o.precision : "fp32", o.seed, o.threads(), gpu ? o.cudnnAlgo : "heuristic", layers, fps, o.format,
+                gpu ? o.precision : "fp32", o.seed, o.threads(), gpu ? o.cudnnAlgo : "heuristic", gpu ? null : o.cpuConv, layers, fps, o.format,
                 o.output == null ? null : o.output.toString(), o.quiet, gpu && o.profile);
     }
 

@@ -47,6 +47,11 @@ final class StepOptions {
             description = "heuristic (cuDNN's _v7 heuristics) | find (time every algorithm once per layer) (default: ${DEFAULT-VALUE}).")
     String cudnnAlgo;
 
+    @Option(names = "--cpu-conv", defaultValue = "auto", paramLabel = "A",
+            description = "CPU only: auto (Winograd F(4x4,3x3) for the 3x3 stride-1 layers where it pays) | direct (im2col + matrix products) "
+                    + "| winograd (every 3x3 stride-1 layer); --layers names the one each layer ran (default: ${DEFAULT-VALUE}).")
+    String cpuConv;
+
     @Option(names = "--format", defaultValue = "text", paramLabel = "F", description = "text | json | csv (default: ${DEFAULT-VALUE}).")
     String format;
 
@@ -102,6 +107,8 @@ final class StepOptions {
             throw new UsageException("--precision must be fp32 or tf32, got " + precision);
         if (!cudnnAlgo.equals("heuristic") && !cudnnAlgo.equals("find"))
             throw new UsageException("--cudnn-algo must be heuristic or find, got " + cudnnAlgo);
+        if (!convbench.engine.BackendOptions.CPU_CONV.contains(cpuConv))
+            throw new UsageException("--cpu-conv must be auto, direct or winograd, got " + cpuConv);
         if (!format.equals("text") && !format.equals("json") && !format.equals("csv"))
             throw new UsageException("--format must be text, json or csv, got " + format);
         Mode.parse(mode);

@@ -150,8 +150,8 @@ final class TextReport {
         double tf = 0, tb = 0;
         for (LayerTimes.Row row : r.layers()) {
             double share = total > 0 ? 100 * (row.forwardMs() + row.backwardMs()) / total : 0;
-            if (backward) t.row(row.layer(), row.op(), f("%.3f", row.forwardMs()), f("%.3f", row.backwardMs()), f("%.1f%%", share));
-            else t.row(row.layer(), row.op(), f("%.3f", row.forwardMs()), f("%.1f%%", share));
+            if (backward) t.row(row.layer(), row.opAndKernel(), f("%.3f", row.forwardMs()), f("%.3f", row.backwardMs()), f("%.1f%%", share));
+            else t.row(row.layer(), row.opAndKernel(), f("%.3f", row.forwardMs()), f("%.1f%%", share));
             tf += row.forwardMs();
             tb += row.backwardMs();
         }

@@ -553,7 +553,7 @@ class BenchCliTest {
             results.add(Result.of("alexnet-conv", 224, 1, 1, m, 0, null));
         }
         Config c = new Config(List.of("alexnet-conv"), List.of(1, 2, 4, 8), 100, 10, 20, List.of(Mode.FORWARD), "cpu", null, 1000, "fp32", 1, 2,
-                "heuristic", false, null, "text", null, false, false);
+                "heuristic", "auto", false, null, "text", null, false, false);
         var chart = SweepCommand.chart(c, results, "CPU: test");
         assertEquals(List.of("1", "2", "4", "8"), chart.getSeriesMap().get("forward").getXData());
         assertEquals(0.0, chart.getStyler().getYAxisMin());

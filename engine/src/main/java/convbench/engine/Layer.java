@@ -57,6 +57,17 @@ public abstract class Layer {
         return c;
     }
 
+    /** The algorithms the backend chose for this layer's current plans ({@link Plan#algorithm}), joined by "+"; empty where none says. */
+    public final String algorithms() {
+        StringBuilder b = new StringBuilder();
+        for (PlanCache<?, ?> c : plans) {
+            Plan p = c.current();
+            String a = p == null ? "" : p.algorithm();
+            if (!a.isEmpty()) b.append(b.length() == 0 ? "" : "+").append(a);
+        }
+        return b.toString();
+    }
+
     /** Releases the plans (descriptors, device buffers) this layer's caches hold. Parameters belong to the model. */
     public final void closePlans() {
         for (PlanCache<?, ?> c : plans) c.close();

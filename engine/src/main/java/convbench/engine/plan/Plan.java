@@ -6,5 +6,8 @@ package convbench.engine.plan;
  * where the plan holds nothing.
  */
 public interface Plan extends AutoCloseable {
+    /** Which kernel the backend chose for this plan, for tables (e.g. "winograd"); empty where it has one way. */
+    default String algorithm() { return ""; }
+
     @Override default void close() {}
 }

@@ -47,6 +47,7 @@ import java.util.Map;
  */
 public final class CpuBackend implements Backend {
     private final Parallel par;
+    private final CpuConv.Choice convChoice;
     private final Sgemm.Buffers[] gemmBuffers;
     private final float[][][] scratch; // [worker][slot]
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
@@ -54,11 +55,20 @@ public final class CpuBackend implements Backend {
 
     public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
 
-    public CpuBackend(int threads) {
+    public CpuBackend(int threads) { this(threads, "auto"); }
+
+    /** @param cpuConv auto | direct | winograd: which convolutions run as Winograd F(4x4, 3x3) ({@link CpuConv}) */
+    public CpuBackend(int threads, String cpuConv) {
+        this.convChoice = switch (cpuConv) {
+            case "auto" -> CpuConv.Choice.AUTO;
+            case "direct" -> CpuConv.Choice.DIRECT;
+            case "winograd" -> CpuConv.Choice.WINOGRAD;
+            default -> throw new IllegalArgumentException("cpu convolution must be auto, direct or winograd, got " + cpuConv);
+        };
         this.par = new Parallel(threads);
         this.gemmBuffers = new Sgemm.Buffers[threads];
         for (int i = 0; i < threads; i++) gemmBuffers[i] = new Sgemm.Buffers();
-        this.scratch = new float[threads][4][];
+        this.scratch = new float[threads][8][];
         reserved = peakReserved = threads * Sgemm.Buffers.bytes();
     }
 
@@ -75,10 +85,10 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return par.threads(); }
 
-    private final float[][] shared = new float[2][];
+    private final float[][] shared = new float[3][];
 
     /**
-     * A scratch array of at least size floats shared by all workers (slot 0..1), for data made once
+     * A scratch array of at least size floats shared by all workers (slot 0..2), for data made once
      * per call and then only read in parallel (packed weights); kept across calls.
      */
     synchronized float[] shared(int slot, int size) {
@@ -93,7 +103,7 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
-    /** A per-worker scratch array of at least size floats (slot 0..3), kept across calls. */
+    /** A per-worker scratch array of at least size floats (slot 0..7), kept across calls. */
     float[] scratch(int worker, int slot, int size) {
         float[] s = scratch[worker][slot];
         if (s == null || s.length < size) {
@@ -115,6 +125,7 @@ public final class CpuBackend implements Backend {
         env.put("device", "CPU: " + cpuModel());
         env.put("threads", Integer.toString(par.threads()) + " of " + Runtime.getRuntime().availableProcessors() + " cores");
         env.put("matrix kernel", Sgemm.kernel());
+        env.put("convolution", convChoice.describe());
         env.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         return env;
     }
@@ -196,7 +207,7 @@ public final class CpuBackend implements Backend {
 
     // ---- plans ----
 
-    @Override public ConvPlan conv(ConvDesc d) { return new CpuConv(this, d); }
+    @Override public ConvPlan conv(ConvDesc d) { return new CpuConv(this, d, convChoice); }
 
     @Override public DensePlan dense(DenseDesc d) { return new CpuDense(this, d); }
 

@@ -13,12 +13,34 @@ import convbench.engine.plan.ConvPlan;
  * data grad dcol (CKK x T) = W^T . dz[n][:, tile], scattered back into dx[n] (col2im);
  * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
  * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
+ * A 3x3 stride-1 convolution may run its forward and data gradient as Winograd F(4x4, 3x3) instead
+ * ({@link CpuWinograd}, chosen by {@link Choice}); its filter gradient stays im2col's.
  */
 final class CpuConv implements ConvPlan {
+    /** Which convolutions run as Winograd F(4x4, 3x3) (--cpu-conv). */
+    enum Choice {
+        /** where it pays: 3x3 stride 1, at least 16 channels in and out, at least 64 output tiles. */
+        AUTO,
+        /** none: im2col and matrix products everywhere */
+        DIRECT,
+        /** every 3x3 stride-1 convolution */
+        WINOGRAD;
+
+        String describe() {
+            return switch (this) {
+                case AUTO -> "auto (Winograd F(4x4,3x3) for 3x3 stride-1 layers of 16+ channels and 64+ tiles, else im2col + gemm)";
+                case DIRECT -> "direct (im2col + gemm everywhere)";
+                case WINOGRAD -> "winograd (Winograd F(4x4,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
+            };
+        }
+    }
+
     private final CpuBackend be;
     private final ConvDesc d;
     private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
     private final boolean direct;
+    /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
+    private final CpuWinograd winograd, winogradData;
 
     // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
@@ -26,7 +48,7 @@ final class CpuConv implements ConvPlan {
     private static final int SHARED_W = 0, SHARED_WT = 1;
     private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3;
 
-    CpuConv(CpuBackend be, ConvDesc d) {
+    CpuConv(CpuBackend be, ConvDesc d, Choice choice) {
         this.be = be;
         this.d = d;
         n = d.x().n();
@@ -49,14 +71,30 @@ final class CpuConv implements ConvPlan {
         int t = Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR));
         tile = Math.min(p, t);
         tiles = (p + tile - 1) / tile;
+        boolean eligible = kh == 3 && kw == 3 && sh == 1 && sw == 1;
+        CpuWinograd fwd = eligible ? new CpuWinograd(be, n, c, h, w, k, oh, ow, pt, pl) : null;
+        boolean use = switch (choice) {
+            case DIRECT -> false;
+            case WINOGRAD -> eligible;
+            case AUTO -> eligible && c >= 16 && k >= 16 && fwd.tiles() >= 64;
+        };
+        winograd = use ? fwd : null;
+        // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
+        winogradData = use ? new CpuWinograd(be, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
     }
 
     @Override public ConvDesc desc() { return d; }
+
+    @Override public String algorithm() { return winograd != null ? "winograd" : direct ? "gemm" : "im2col+gemm"; }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
         float[] b = bt == null ? null : CpuBackend.data(bt);
         boolean relu = d.act() == Activation.RELU;
+        if (winograd != null) {
+            winograd.run(x, winograd.filters(CpuBackend.data(wt), false), b, relu, false, y);
+            return;
+        }
         // W (K x CKK) packed once, read by every tile.
         Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)));
         be.par().forEach(n * tiles, (task, worker) -> {
@@ -154,6 +192,17 @@ final class CpuConv implements ConvPlan {
     }
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
+        if (winogradData != null && dx != null) {
+            float[] dz = CpuBackend.data(dzt);
+            winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
+            if (dw != null || db != null) gemmBackward(xt, wt, dzt, null, dw, db);
+        } else {
+            gemmBackward(xt, wt, dzt, dx, dw, db);
+        }
+    }
+
+    /** The gradients wanted (not null) by matrix products: dx = W^T . dz through col2im, dw = dz . col^T, db = sum dz. */
+    private void gemmBackward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
         float[] x = CpuBackend.data(xt), dz = CpuBackend.data(dzt);
         int threads = be.threads();
         int wSize = k * ckk, imgSize = c * h * w;

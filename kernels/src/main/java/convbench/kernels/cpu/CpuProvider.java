@@ -15,6 +15,6 @@ public final class CpuProvider implements BackendProvider {
 
     @Override public Backend open(int index, BackendOptions options) throws BackendUnavailableException {
         if (index != 0) throw new BackendUnavailableException("there is one CPU backend: use --device cpu (--threads sets its threads)");
-        return new CpuBackend(options.threads());
+        return new CpuBackend(options.threads(), options.cpuConv());
     }
 }

@@ -92,12 +92,26 @@ public final class Sgemm {
     public static final class PackedA {
         final int m, k, mPad;
         final float[] data;
+        final int off;
 
-        private PackedA(int m, int k, float[] data) {
+        private PackedA(int m, int k, float[] data, int off) {
             this.m = m;
             this.k = k;
             this.mPad = roundUp(m, MR);
             this.data = data;
+            this.off = off;
+        }
+
+        /**
+         * An m x k op(A) that the caller writes into data from off, element (row, col) at off + index(row, col),
+         * with the padding rows (from m up to a multiple of the micro-tile's rows) zero.
+         */
+        static PackedA wrap(int m, int k, float[] data, int off) { return new PackedA(m, k, data, off); }
+
+        /** Where element (row, col) lies, from the start of the packed data: the layout {@link #pack} writes. */
+        int index(int row, int col) {
+            int pc = col / KC * KC, kc = Math.min(KC, k - pc);
+            return pc * mPad + (row / MR) * kc * MR + (col - pc) * MR + row % MR;
         }
 
         /** Floats needed to pack an m x k op(A). */
@@ -105,7 +119,7 @@ public final class Sgemm {
 
         /** Packs op(A) (m x k; A is k x m when ta) into dst (at least size(m, k) floats). */
         public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst) {
-            PackedA p = new PackedA(m, k, dst);
+            PackedA p = new PackedA(m, k, dst, 0);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 // the pc block holds mPad rows as mr-row micro-panels of kc steps, starting at pc * mPad
@@ -132,7 +146,7 @@ public final class Sgemm {
                 int kc = Math.min(KC, k - pc);
                 boolean acc = accumulate || pc > 0;
                 packB(NR, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
-                int aBase = pc * a.mPad;
+                int aBase = a.off + pc * a.mPad;
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nv = Math.min(NR, nc - jr);
                     int bpOff = (jr / NR) * kc * NR;

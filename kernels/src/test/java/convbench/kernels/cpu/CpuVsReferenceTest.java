@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -87,7 +88,9 @@ class CpuVsReferenceTest {
         made.clear();
     }
 
-    static void assertAgree(String what, Twin t) {
+    static void assertAgree(String what, Twin t) { assertAgree(what, t, TOL); }
+
+    static void assertAgree(String what, Twin t, double tol) {
         double[] c = t.c().toDoubles(), r = t.r().toDoubles();
         double max = 0, err = 0;
         int worst = 0;
@@ -99,8 +102,8 @@ class CpuVsReferenceTest {
                 worst = i;
             }
         }
-        assertTrue(err <= TOL * max || err == 0,
-                what + ": cpu " + c[worst] + " vs reference " + r[worst] + " at " + worst + ", error " + err + " > " + TOL + " x " + max);
+        assertTrue(err <= tol * max || err == 0,
+                what + ": cpu " + c[worst] + " vs reference " + r[worst] + " at " + worst + ", error " + err + " > " + tol + " x " + max);
     }
 
     /**
@@ -108,6 +111,10 @@ class CpuVsReferenceTest {
      * and accumulating (into a gradient holding random values), comparing the CPU's with the reference's.
      */
     void checkGradient(String what, Shape s, BiConsumer<Backend, List<Grad>> backward, int count) {
+        checkGradient(what, s, backward, count, TOL);
+    }
+
+    void checkGradient(String what, Shape s, BiConsumer<Backend, List<Grad>> backward, int count, double tol) {
         for (boolean acc : new boolean[] {false, true}) {
             List<Twin> gs = new ArrayList<>();
             for (int i = 0; i < count; i++) gs.add(acc ? random(s) : random(s, 1e3, 2e3));
@@ -118,7 +125,7 @@ class CpuVsReferenceTest {
             }
             backward.accept(cpu, gc);
             backward.accept(ref, gr);
-            for (int i = 0; i < count; i++) assertAgree(what + (acc ? " accumulated" : " overwritten") + " #" + i, gs.get(i));
+            for (int i = 0; i < count; i++) assertAgree(what + (acc ? " accumulated" : " overwritten") + " #" + i, gs.get(i), tol);
         }
     }
 
@@ -169,6 +176,75 @@ class CpuVsReferenceTest {
             int at = which;
             checkGradient("conv gradient " + at, shapes[at], (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz),
                     at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        }
+    }
+
+    /**
+     * Winograd F(4x4, 3x3)'s error bound, as a share of the largest reference value: its transforms'
+     * coefficients (up to 8 in A, 5 in B, 1/24 in G) amplify float32 rounding. Measured on the forward
+     * cases below: 1.8e-6 to 4.3e-6 (direct: about 1e-7), so the bound has a margin of 20 or more, while
+     * one coefficient off by 1e-4 (8 as 8.001) gives 1e-3 and fails.
+     */
+    static final double WINOGRAD_TOL = 1e-4;
+
+    @ParameterizedTest(name = "winograd n{0} c{1} k{2} {3}x{4} in, {5}, bias {6}, relu {7}")
+    @CsvSource({
+            // n, c, k, h, w, padding, bias, relu
+            "2, 16, 24, 9, 9, SAME, true, false",     // 3x3 tiles per image, the last ones cut
+            "1, 20, 17, 13, 10, VALID, false, false",  // K not a multiple of the micro-tile; dx with pads 2
+            "3, 33, 40, 8, 8, SAME, true, true",
+            "2, 3, 5, 4, 4, SAME, false, true",        // one tile, more padding than input
+            "1, 64, 64, 14, 14, SAME, true, true"      // a longer reduction (576 terms)
+    })
+    void winogradConv(int n, int c, int k, int h, int w, String pad, boolean bias, boolean relu) {
+        Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
+        int[] v = p.vertical(h, 3, 1), hz = p.horizontal(w, 3, 1);
+        ConvDesc d = new ConvDesc(Shape.nchw(n, c, h, w), k, 3, 3, 1, 1, v[0], v[1], hz[0], hz[1], bias, relu ? Activation.RELU : Activation.NONE);
+        try (CpuBackend wino = new CpuBackend(2, "winograd")) {
+            var pc = wino.conv(d);
+            assertEquals("winograd", pc.algorithm());
+            var pr = ref.conv(d);
+            Twin x = random(d.x()), wt = random(d.w()), b = bias ? random(Shape.of(k)) : null, y = empty(d.y()), dz = random(d.y());
+            pc.forward(x.c(), wt.c(), b == null ? null : b.c(), y.c());
+            pr.forward(x.r(), wt.r(), b == null ? null : b.r(), y.r());
+            assertAgree("winograd y", y, WINOGRAD_TOL);
+            checkGradient("winograd dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), g.get(0), null, null), 1, WINOGRAD_TOL);
+            checkGradient("winograd's dw", d.w(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, g.get(0), null), 1);
+            // dw and db stay im2col's, also when dx is wanted in the same call
+            for (boolean acc : new boolean[] {false, true}) {
+                Twin gx = random(d.x()), gw = random(d.w()), gb = random(Shape.of(k));
+                pc.backward(x.c(), wt.c(), dz.c(), new Grad(gx.c(), acc), new Grad(gw.c(), acc), new Grad(gb.c(), acc));
+                pr.backward(x.r(), wt.r(), dz.r(), new Grad(gx.r(), acc), new Grad(gw.r(), acc), new Grad(gb.r(), acc));
+                assertAgree("winograd dx with dw, db", gx, WINOGRAD_TOL);
+                assertAgree("dw with winograd's dx", gw);
+                assertAgree("db with winograd's dx", gb);
+            }
+        }
+    }
+
+    /** Tiles processed in several chunks (a chunk is one micro-panel of 32 tiles here) give the same result as one. */
+    @Test
+    void winogradChunks() {
+        int n = 3, c = 7, k = 9, h = 17, w = 15; // 5 x 4 tiles per image, 60 tiles: two chunks
+        ConvDesc d = new ConvDesc(Shape.nchw(n, c, h, w), k, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
+        var pr = ref.conv(d);
+        Twin x = random(d.x()), wt = random(d.w()), b = random(Shape.of(k)), y = empty(d.y());
+        CpuWinograd small = new CpuWinograd(cpu, n, c, h, w, k, h, w, 1, 1, 1);
+        small.run(CpuBackend.data(x.c()), small.filters(CpuBackend.data(wt.c()), false), CpuBackend.data(b.c()), false, false, CpuBackend.data(y.c()));
+        pr.forward(x.r(), wt.r(), b.r(), y.r());
+        assertAgree("winograd y in chunks", y, WINOGRAD_TOL);
+    }
+
+    /** auto takes Winograd only for 3x3 stride-1 layers with 16+ channels and 64+ output tiles. */
+    @Test
+    void autoChoosesWinogradWhereItPays() {
+        assertEquals("winograd", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 64, 7, 7), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
+        try (CpuBackend direct = new CpuBackend(1, "direct")) {
+            assertEquals("im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         }
     }
 

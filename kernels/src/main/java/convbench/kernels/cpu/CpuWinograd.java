@@ -1,0 +1,217 @@
+package convbench.kernels.cpu;
+
+/**
+ * A 3x3 stride-1 correlation by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", 2016), the way oneDNN and cuDNN do it, on the CPU:
+ * <pre>
+ *   dst[n, o, r, s] = sum_{i, p, q} src[n, i, r + p - padTop, s + q - padLeft] * g[o, i, p, q]   (0 outside src)
+ * </pre>
+ * The output is cut into 4x4 tiles. Each tile reads a 6x6 patch d of every input channel; with the
+ * transforms (interpolation points 0, 1, -1, 2, -2 and infinity)
+ * <pre>
+ *   V = B^T d B (6x6, per input channel and tile)      U = G g G^T (6x6, per output and input channel)
+ *   M[xi] = U[xi] . V[xi]    for each of the 36 positions xi: a (O x I) . (I x tiles) matrix product
+ *   Y = A^T M A (4x4, per output channel and tile)
+ * </pre>
+ * a tile costs 36 multiply-adds per channel pair instead of the direct 144: a quarter of the
+ * arithmetic, in 36 matrix products ({@link Sgemm}) plus the transforms. The price is float32
+ * rounding: the transforms' coefficients (up to 8 and down to 1/24) make the result's error some
+ * tens of times the direct product's (measured in CpuWinogradTest and by bench verify).
+ * <p>
+ * The convolution's forward pass is this with src = x, g = w; its data gradient is this with src = dz,
+ * g[c, k] = w[k, c] rotated by 180 degrees and pads 2 - pad (see {@link CpuConv}). Tiles are processed in
+ * chunks whose transformed inputs and products stay in the caches; within a chunk the three stages
+ * (input transform, the 36 products, output transform) each run in parallel.
+ */
+final class CpuWinograd {
+    /** The transformed tile is 6x6 (36 positions), the output tile 4x4. */
+    static final int T = 6, POSITIONS = T * T, OUT = 4;
+    /** Floats of transformed inputs and products one chunk keeps, about (2 MB: a core's share of the caches). */
+    static final int CHUNK_FLOATS = 1 << 19;
+    // shared scratch of the backend used here (CpuConv uses slots 0 and 1)
+    private static final int SHARED_U = 2;
+    // per-worker scratch used here (CpuConv uses slots 0 to 3)
+    private static final int SCRATCH_A = 4, SCRATCH_B = 5, SCRATCH_V = 6, SCRATCH_M = 7;
+
+    private static final WinogradRows R = WinogradRows.BEST;
+
+    private final CpuBackend be;
+    private final int n, in, out, srcH, srcW, dstH, dstW, padTop, padLeft;
+    private final int tileRows, tileCols, tilesPerImage, tiles, chunk;
+    private final int uSize; // floats of one packed U[xi]
+
+    /** A correlation of src (n, in, srcH, srcW) with a 3x3 window into dst (n, out, dstH, dstW), window origin -pads. */
+    CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft) {
+        this(be, n, in, srcH, srcW, out, dstH, dstW, padTop, padLeft, CHUNK_FLOATS);
+    }
+
+    /** With chunks of about chunkFloats floats of transformed inputs and products (tests make them small). */
+    CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft, int chunkFloats) {
+        this.be = be;
+        this.n = n;
+        this.in = in;
+        this.out = out;
+        this.srcH = srcH;
+        this.srcW = srcW;
+        this.dstH = dstH;
+        this.dstW = dstW;
+        this.padTop = padTop;
+        this.padLeft = padLeft;
+        tileRows = (dstH + OUT - 1) / OUT;
+        tileCols = (dstW + OUT - 1) / OUT;
+        tilesPerImage = tileRows * tileCols;
+        tiles = n * tilesPerImage;
+        int perTile = POSITIONS * (in + out);
+        // chunks of at most chunkFloats (at least one micro-panel of tiles), as many as a multiple of the
+        // threads and of equal size, so that the workers finish together
+        int byMemory = Math.max(Sgemm.NR, chunkFloats / perTile);
+        int threads = be.threads(), chunks = (tiles + byMemory - 1) / byMemory;
+        chunks = (chunks + threads - 1) / threads * threads;
+        chunk = Math.max(1, (tiles + chunks - 1) / chunks);
+        uSize = Sgemm.PackedA.size(out, in);
+    }
+
+    /** Output tiles, all images (for the cost model of {@link CpuConv}). */
+    int tiles() { return tiles; }
+
+    /**
+     * Transforms the filters: U[xi] (out x in) = (G g[o, i] G^T)[xi], packed for the products. w is the
+     * convolution's (K, C, 3, 3); rotated false: g[o, i] = w[o, i] (forward, out = K); rotated true:
+     * g[o, i] = w[i, o] turned by 180 degrees (data gradient, out = C).
+     */
+    Sgemm.PackedA[] filters(float[] w, boolean rotated) {
+        float[] u = be.shared(SHARED_U, POSITIONS * uSize);
+        Sgemm.PackedA[] packed = new Sgemm.PackedA[POSITIONS];
+        for (int xi = 0; xi < POSITIONS; xi++) packed[xi] = Sgemm.PackedA.wrap(out, in, u, xi * uSize);
+        int mr = Sgemm.MR, panels = (out + mr - 1) / mr;
+        // one task per micro-panel of mr output channels and block of KC input channels: its 36 packed
+        // blocks are contiguous runs of mr * kc floats, q = i * mr + r for input channel i0 + i, output o0 + r
+        int blocks = (in + Sgemm.KC - 1) / Sgemm.KC;
+        be.par().forEach(panels * blocks, (task, wk) -> {
+            int o0 = (task / blocks) * mr, i0 = (task % blocks) * Sgemm.KC, kc = Math.min(Sgemm.KC, in - i0);
+            int run = mr * kc;
+            float[] g = be.scratch(wk, SCRATCH_A, 9 * run), gt = be.scratch(wk, SCRATCH_B, 18 * run);
+            float[] block = be.scratch(wk, SCRATCH_V, POSITIONS * run);
+            // g[e][q] = element e of filter (o0 + r, i0 + i), 0 on the padding rows
+            for (int i = 0; i < kc; i++)
+                for (int r = 0; r < mr; r++) {
+                    int o = o0 + r, q = i * mr + r;
+                    int src = rotated ? ((i0 + i) * out + o) * 9 : (o * in + i0 + i) * 9;
+                    for (int e = 0; e < 9; e++) g[e * run + q] = o >= out ? 0f : w[src + (rotated ? 8 - e : e)];
+                }
+            // columns: gt[a][c] = (G g)[a][c]; then rows: block[a][b] = (gt G^T)[a][b]
+            for (int c = 0; c < 3; c++) R.filter(g, c * run, 3 * run, gt, c * run, 3 * run, run);
+            for (int a = 0; a < T; a++) R.filter(gt, a * 3 * run, run, block, a * T * run, run, run);
+            int at = packed[0].index(o0, i0);
+            for (int xi = 0; xi < POSITIONS; xi++) System.arraycopy(block, xi * run, u, xi * uSize + at, run);
+        });
+        return packed;
+    }
+
+    /**
+     * dst (=|+=) the correlation of src with the filters u (from {@link #filters}); then, when bias is
+     * not null, + bias[o], and when relu, max(0, .) (the forward's fused epilogue; only with accumulate false).
+     * The transforms run on rows of a chunk's tiles (one row per patch element), so their arithmetic
+     * is vector-wide; only gathering the patches and scattering the output tiles go element by element.
+     */
+    void run(float[] src, Sgemm.PackedA[] u, float[] bias, boolean relu, boolean accumulate, float[] dst) {
+        be.par().forEach((tiles + chunk - 1) / chunk, (task, wk) -> {
+            int first = task * chunk, count = Math.min(chunk, tiles - first);
+            float[] v = be.scratch(wk, SCRATCH_V, POSITIONS * in * count), m = be.scratch(wk, SCRATCH_M, POSITIONS * out * count);
+            float[] sa = be.scratch(wk, SCRATCH_A, POSITIONS * count), sb = be.scratch(wk, SCRATCH_B, POSITIONS * count);
+            int[] at = tileOffsets(first, count);
+            // V[xi] (in x count, row-major) = B^T d B of each input channel's patch d, per tile:
+            // columns t[a][b] = (B^T d)[a][b], then rows V[a][b] = (t B)[a][b], at row (a * 6 + b)
+            for (int i = 0; i < in; i++) {
+                gather(src, first, count, at, i, sa);
+                for (int b = 0; b < T; b++) R.input(sa, b * count, T * count, sb, b * count, T * count, count);
+                for (int a = 0; a < T; a++) R.input(sb, a * T * count, count, v, (a * T * in + i) * count, in * count, count);
+            }
+            // M[xi] (out x count) = U[xi] (out x in) . V[xi] (in x count)
+            for (int xi = 0; xi < POSITIONS; xi++)
+                Sgemm.gemm(u[xi], false, count, v, xi * in * count, count, false, m, xi * out * count, count, be.gemmBuffers()[wk]);
+            // each output channel's tile: columns s[j][b] = (A^T M)[j][b], then rows y[j][l] = (s A)[j][l]
+            for (int o = 0; o < out; o++) {
+                for (int b = 0; b < T; b++) R.output(m, (b * out + o) * count, T * out * count, sa, b * count, T * count, count);
+                for (int j = 0; j < OUT; j++) R.output(sa, j * T * count, count, sb, j * OUT * count, count, count);
+                float bo = bias == null ? 0f : bias[o];
+                if (bias != null || relu)
+                    for (int e = 0; e < OUT * OUT * count; e++) sb[e] = relu ? Math.max(sb[e] + bo, 0f) : sb[e] + bo;
+                scatter(sb, first, count, at, o, accumulate, dst);
+            }
+        });
+    }
+
+    /**
+     * Where the tiles first .. first + count start: at[q] = the offset of tile first + q's top-left output
+     * in an output channel plane of image 0 plus img * out * dstH * dstW (its image), and of its patch's
+     * top-left in src the same way (at[count + q], -1 where the patch crosses src's border).
+     */
+    private int[] tileOffsets(int first, int count) {
+        int[] at = new int[2 * count];
+        for (int q = 0; q < count; q++) {
+            int p = first + q, img = p / tilesPerImage, t = p % tilesPerImage;
+            int r = (t / tileCols) * OUT, c = (t % tileCols) * OUT, r0 = r - padTop, c0 = c - padLeft;
+            at[q] = img * out * dstH * dstW + r * dstW + c;
+            boolean inside = r0 >= 0 && c0 >= 0 && r0 + T <= srcH && c0 + T <= srcW;
+            at[count + q] = inside ? img * in * srcH * srcW + r0 * srcW + c0 : -1;
+        }
+        return at;
+    }
+
+    /** d[e][q] = element e (row e / 6, column e % 6) of input channel i's patch under tile first + q, 0 outside src. */
+    private void gather(float[] src, int first, int count, int[] at, int i, float[] d) {
+        int plane = i * srcH * srcW;
+        for (int q = 0; q < count; q++) {
+            int from = at[count + q];
+            if (from >= 0) {
+                from += plane;
+                for (int r = 0, e = q; r < T; r++, from += srcW, e += T * count) {
+                    d[e] = src[from];
+                    d[e + count] = src[from + 1];
+                    d[e + 2 * count] = src[from + 2];
+                    d[e + 3 * count] = src[from + 3];
+                    d[e + 4 * count] = src[from + 4];
+                    d[e + 5 * count] = src[from + 5];
+                }
+            } else {
+                int p = first + q, img = p / tilesPerImage, t = p % tilesPerImage;
+                int r0 = (t / tileCols) * OUT - padTop, c0 = (t % tileCols) * OUT - padLeft;
+                int base = (img * in + i) * srcH * srcW;
+                for (int r = 0; r < T; r++) {
+                    int row = r0 + r;
+                    for (int c = 0; c < T; c++) {
+                        int col = c0 + c;
+                        d[(r * T + c) * count + q] = row >= 0 && row < srcH && col >= 0 && col < srcW ? src[base + row * srcW + col] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** dst[n, o, tile first + q] (=|+=) y[j * 4 + l][q] at row j, column l of the tile, within dst's bounds. */
+    private void scatter(float[] y, int first, int count, int[] at, int o, boolean accumulate, float[] dst) {
+        int plane = o * dstH * dstW;
+        for (int q = 0; q < count; q++) {
+            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * OUT, c0 = (t % tileCols) * OUT;
+            int rows = Math.min(OUT, dstH - r0), cols = Math.min(OUT, dstW - c0);
+            int to = at[q] + plane;
+            if (rows == OUT && cols == OUT && !accumulate) {
+                for (int j = 0, e = q; j < OUT; j++, to += dstW, e += OUT * count) {
+                    dst[to] = y[e];
+                    dst[to + 1] = y[e + count];
+                    dst[to + 2] = y[e + 2 * count];
+                    dst[to + 3] = y[e + 3 * count];
+                }
+                continue;
+            }
+            for (int j = 0; j < rows; j++) {
+                int row = to + j * dstW, e = j * OUT * count + q;
+                for (int l = 0; l < cols; l++) {
+                    float val = y[e + l * count];
+                    dst[row + l] = accumulate ? dst[row + l] + val : val;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package convbench.kernels.cpu;
+
+/**
+ * The 1-D transforms of Winograd F(4x4, 3x3) ({@link CpuWinograd}) applied to rows: each output row j
+ * is a fixed linear combination of the input rows, element by element over n values (one per tile,
+ * or per filter). The JIT does not vectorise these loops by itself (six input rows and six output
+ * rows in one array each), so {@link VectorWinogradRows} does it with the Vector API;
+ * {@link ScalarWinogradRows} is the portable loop and the definition.
+ */
+interface WinogradRows {
+    WinogradRows BEST = VectorApi.pick(WinogradRows.class, "convbench.kernels.cpu.VectorWinogradRows", ScalarWinogradRows::new);
+
+    /**
+     * The 6 rows b[bo + j * bs ..][0, n) = (B^T a)[j] of the 6 rows a[ao + j * as ..][0, n), with
+     * B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
+     */
+    void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+
+    /** The 4 rows b[bo + j * bs ..][0, n) = (A^T a)[j] of the 6 rows a, with A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+    void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+
+    /**
+     * The 6 rows b[bo + j * bs ..][0, n) = (G a)[j] of the 3 rows a, with
+     * G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+     */
+    void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+}

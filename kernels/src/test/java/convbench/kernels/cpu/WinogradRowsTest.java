@@ -1,0 +1,55 @@
+package convbench.kernels.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Winograd's row transforms: the Vector API version gives the scalar loop's values bit for bit (the same
+ * operations in the same order, Java rounding each one), on rows longer than a vector and with a tail;
+ * and the 1-D transforms compose to a correlation: A^T ((G g) * (B^T d)) = the 4 outputs of d with g.
+ */
+class WinogradRowsTest {
+    private static float[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    @Test
+    void vectorMatchesScalarBitForBit() {
+        WinogradRows vector = new VectorWinogradRows(), scalar = new ScalarWinogradRows();
+        for (int n : new int[] {1, 15, 16, 37, 100}) {
+            float[] a = random(6 * n + 3, n);
+            float[] bv = new float[6 * n + 5], bs = new float[6 * n + 5];
+            vector.input(a, 3, n, bv, 5, n, n);
+            scalar.input(a, 3, n, bs, 5, n, n);
+            assertArrayEquals(bs, bv, "input, n " + n);
+            vector.output(a, 3, n, bv, 5, n, n);
+            scalar.output(a, 3, n, bs, 5, n, n);
+            assertArrayEquals(bs, bv, "output, n " + n);
+            vector.filter(a, 3, n, bv, 5, n, n);
+            scalar.filter(a, 3, n, bs, 5, n, n);
+            assertArrayEquals(bs, bv, "filter, n " + n);
+        }
+    }
+
+    @Test
+    void transformsComposeToACorrelation() {
+        WinogradRows rows = new ScalarWinogradRows();
+        float[] d = random(6, 7), g = random(3, 8);
+        float[] v = new float[6], u = new float[6], m = new float[6], y = new float[4];
+        rows.input(d, 0, 1, v, 0, 1, 1);
+        rows.filter(g, 0, 1, u, 0, 1, 1);
+        for (int i = 0; i < 6; i++) m[i] = u[i] * v[i];
+        rows.output(m, 0, 1, y, 0, 1, 1);
+        for (int i = 0; i < 4; i++) {
+            double direct = d[i] * (double) g[0] + d[i + 1] * (double) g[1] + d[i + 2] * (double) g[2];
+            assertEquals(direct, y[i], 1e-5, "output " + i);
+        }
+    }
+}
