@@ -1,15 +1,21 @@
 package convbench.kernels.cpu;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed set of worker threads for the CPU kernels. {@link #forEach} runs body(i, worker) for
  * i in [0, n), handing out indices dynamically; worker in [0, threads) names the thread so a
  * kernel can give each its own scratch buffer. The calling thread works too (as worker 0).
- * Nested calls run serially on the calling worker.
+ * Nested calls, and calls from a second thread while one runs, run serially on the caller.
+ * <p>
+ * A net's step makes a thousand or more of these calls, many of them short (a batch norm on a 7x7
+ * layer takes tens of microseconds), so the hand-off must cost far less than waking a parked thread
+ * (tens of microseconds when the machine is busy). The helpers spin for a while after each job,
+ * watching for the next one, as OpenMP's runtimes do, and park only after {@link #SPIN_NANOS} of
+ * nothing; a job wakes the parked ones.
  */
 public final class Parallel implements AutoCloseable {
     @FunctionalInterface
@@ -17,20 +23,37 @@ public final class Parallel implements AutoCloseable {
         void run(int i, int worker);
     }
 
+    /** How long an idle helper spins before it parks. */
+    static final long SPIN_NANOS = 200_000;
+
     private static final ThreadLocal<Integer> CURRENT = new ThreadLocal<>();
 
     private final int threads;
-    private final ExecutorService pool;
+    private final Thread[] helpers;
+    private final ReentrantLock caller = new ReentrantLock();
+
+    // the current job: written by the caller before it bumps generation, read by the helpers after they see it
+    private Body body;
+    private int n;
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger busy = new AtomicInteger(); // helpers still in the current job
+    private volatile Throwable failure;
+    private volatile int generation;
+    private volatile boolean closed;
+    private final AtomicIntegerArray parked; // 1 while helper w is parked or about to park
 
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         this.threads = threads;
-        AtomicInteger id = new AtomicInteger();
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "convbench-cpu-" + id.incrementAndGet());
+        this.helpers = new Thread[threads - 1];
+        this.parked = new AtomicIntegerArray(threads);
+        for (int h = 0; h < helpers.length; h++) {
+            int worker = h + 1;
+            Thread t = new Thread(() -> helperLoop(worker), "convbench-cpu-" + worker);
             t.setDaemon(true);
-            return t;
-        });
+            helpers[h] = t;
+            t.start();
+        }
     }
 
     public int threads() { return threads; }
@@ -38,45 +61,69 @@ public final class Parallel implements AutoCloseable {
     public void forEach(int n, Body body) {
         if (n <= 0) return;
         Integer current = CURRENT.get();
-        if (current != null || pool == null || n == 1) {
+        if (current != null || helpers.length == 0 || n == 1 || !caller.tryLock()) {
             int w = current == null ? 0 : current;
             for (int i = 0; i < n; i++) body.run(i, w);
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        int helpers = Math.min(threads, n) - 1;
-        @SuppressWarnings("unchecked")
-        Future<?>[] fs = new Future<?>[helpers];
-        for (int h = 0; h < helpers; h++) {
-            final int worker = h + 1;
-            fs[h] = pool.submit(() -> drain(n, next, body, worker));
-        }
-        Throwable failure = null;
         try {
-            drain(n, next, body, 0);
-        } catch (Throwable t) {
-            failure = t;
-            next.set(n);
-        }
-        for (Future<?> f : fs) {
+            this.body = body;
+            this.n = n;
+            next.set(0);
+            failure = null;
+            busy.set(helpers.length);
+            generation++; // publishes the job
+            for (int h = 0; h < helpers.length; h++) if (parked.get(h + 1) != 0) LockSupport.unpark(helpers[h]);
             try {
-                f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failure == null) failure = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) failure = e;
+                drain(0);
+            } catch (Throwable t) {
+                next.set(n);
+                failure = t;
             }
+            while (busy.get() > 0) Thread.onSpinWait();
+            this.body = null;
+            Throwable f = failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error err) throw err;
+            if (f != null) throw new RuntimeException(f);
+        } finally {
+            caller.unlock();
         }
-        if (failure instanceof RuntimeException re) throw re;
-        if (failure instanceof Error err) throw err;
-        if (failure != null) throw new RuntimeException(failure);
     }
 
-    private static void drain(int n, AtomicInteger next, Body body, int worker) {
+    private void helperLoop(int worker) {
+        int seen = 0;
+        while (true) {
+            int g;
+            long idleSince = System.nanoTime();
+            while ((g = generation) == seen && !closed) {
+                if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked.set(worker, 1);
+                    if (generation == seen && !closed) LockSupport.park(this);
+                    parked.set(worker, 0);
+                }
+            }
+            if (closed) return;
+            seen = g;
+            try {
+                drain(worker);
+            } catch (Throwable t) {
+                next.set(n);
+                failure = t;
+            } finally {
+                busy.decrementAndGet();
+            }
+        }
+    }
+
+    private void drain(int worker) {
+        Body b = body;
+        int count = n;
         CURRENT.set(worker);
         try {
-            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.run(i, worker);
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) b.run(i, worker);
         } finally {
             CURRENT.remove();
         }
@@ -89,6 +136,7 @@ public final class Parallel implements AutoCloseable {
     }
 
     @Override public void close() {
-        if (pool != null) pool.shutdownNow();
+        closed = true;
+        for (Thread t : helpers) LockSupport.unpark(t);
     }
 }
