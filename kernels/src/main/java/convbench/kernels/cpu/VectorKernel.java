@@ -6,10 +6,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The register-blocked micro-kernel on the Vector API: a 6 x (2 vectors) tile of C held in
  * 12 vector registers (6 x 32 floats with AVX-512), each k step loading two vectors of B,
- * broadcasting six values of A and issuing twelve fused multiply-adds. The tile is then stored to
- * a small buffer and merged into C by plain loops: the vector code has no branches, so the JIT
- * compiles it once and never deoptimises it (a branchy version ran partly in the slow,
- * allocating fallback of the incubating API). Loaded only when the JVM runs with
+ * broadcasting six values of A and issuing twelve fused multiply-adds. A whole tile is then stored
+ * (or added) straight into C; a tile cut by C's edge goes through a small buffer and is merged by
+ * plain loops, so the vector code never needs a mask (a masked or branchy version ran partly in the
+ * slow, allocating fallback of the incubating API). Storing whole tiles directly measured 5 to 10 %
+ * faster than always going through the buffer. Loaded only when the JVM runs with
  * --add-modules jdk.incubator.vector.
  */
 final class VectorKernel implements MicroKernel {
@@ -26,12 +27,16 @@ final class VectorKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
                     float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
-        product(kc, ap, apOff, bp, bpOff, tile);
-        MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
+        if (mValid == MR && nValid == NR) {
+            product(kc, ap, apOff, bp, bpOff, c, cOff, ldc, accumulate);
+        } else {
+            product(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
+            MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
+        }
     }
 
-    /** tile (MR x NR, row-major) = Ap . Bp over kc steps. */
-    private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
+    /** C (MR x NR at cOff, rows ldc apart) = or += Ap . Bp over kc steps. */
+    private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int ao = apOff, bo = bpOff;
@@ -57,17 +62,21 @@ final class VectorKernel implements MicroKernel {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
+        store(c00, c01, c, cOff, accumulate);
+        store(c10, c11, c, cOff + ldc, accumulate);
+        store(c20, c21, c, cOff + 2 * ldc, accumulate);
+        store(c30, c31, c, cOff + 3 * ldc, accumulate);
+        store(c40, c41, c, cOff + 4 * ldc, accumulate);
+        store(c50, c51, c, cOff + 5 * ldc, accumulate);
+    }
+
+    /** One row of the tile: c[at .. at + NR) = or += (v0, v1). */
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int at, boolean accumulate) {
+        if (accumulate) {
+            v0 = v0.add(FloatVector.fromArray(S, c, at));
+            v1 = v1.add(FloatVector.fromArray(S, c, at + L));
+        }
+        v0.intoArray(c, at);
+        v1.intoArray(c, at + L);
     }
 }
