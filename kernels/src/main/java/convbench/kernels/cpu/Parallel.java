@@ -7,7 +7,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed set of worker threads for the CPU kernels. {@link #forEach} runs body(i, worker) for
- * i in [0, n), handing out indices dynamically; worker in [0, threads) names the thread so a
+ * i in [0, n), handing out indices dynamically (a few at a time when there are many); worker in [0, threads) names the thread so a
  * kernel can give each its own scratch buffer. The calling thread works too (as worker 0).
  * Nested calls, and calls from a second thread while one runs, run serially on the caller.
  * <p>
@@ -15,7 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * layer takes tens of microseconds), so the hand-off must cost far less than waking a parked thread
  * (tens of microseconds when the machine is busy). The helpers spin for a while after each job,
  * watching for the next one, as OpenMP's runtimes do, and park only after {@link #SPIN_NANOS} of
- * nothing; a job wakes the parked ones.
+ * nothing; a job wakes the parked ones. A wait longer than {@link #YIELD_AFTER_NANOS} yields between
+ * looks, so that where other processes hold the cores a waiting thread does not keep the one it waits
+ * for off its core.
  */
 public final class Parallel implements AutoCloseable {
     @FunctionalInterface
@@ -23,8 +25,13 @@ public final class Parallel implements AutoCloseable {
         void run(int i, int worker);
     }
 
-    /** How long an idle helper spins before it parks. */
+    /** Each worker takes indices in about this many grabs when there are many. */
+    private static final int GRABS_PER_THREAD = 16;
+
+    /** How long an idle helper waits (spinning, then yielding) before it parks. */
     static final long SPIN_NANOS = 200_000;
+    /** How long a wait spins before it yields its core. */
+    private static final long YIELD_AFTER_NANOS = 10_000;
 
     private static final ThreadLocal<Integer> CURRENT = new ThreadLocal<>();
 
@@ -80,7 +87,7 @@ public final class Parallel implements AutoCloseable {
                 next.set(n);
                 failure = t;
             }
-            while (busy.get() > 0) Thread.onSpinWait();
+            for (long since = System.nanoTime(); busy.get() > 0; ) pause(System.nanoTime() - since);
             this.body = null;
             Throwable f = failure;
             if (f instanceof RuntimeException re) throw re;
@@ -97,8 +104,9 @@ public final class Parallel implements AutoCloseable {
             int g;
             long idleSince = System.nanoTime();
             while ((g = generation) == seen && !closed) {
-                if (System.nanoTime() - idleSince < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                long idle = System.nanoTime() - idleSince;
+                if (idle < SPIN_NANOS) {
+                    pause(idle);
                 } else {
                     parked.set(worker, 1);
                     if (generation == seen && !closed) LockSupport.park(this);
@@ -118,12 +126,25 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /**
+     * One turn of a wait that has lasted waited nanoseconds: a spin at first, then a yield, so that on a
+     * machine busy with other work a waiting thread gives its core to whoever it waits for.
+     */
+    private static void pause(long waited) {
+        if (waited < YIELD_AFTER_NANOS) Thread.onSpinWait();
+        else Thread.yield();
+    }
+
     private void drain(int worker) {
         Body b = body;
         int count = n;
+        // indices are taken a few at a time where there are many (a batch norm's 4096 planes): one shared
+        // counter bumped per index cost more than the work of a small one
+        int grain = Math.max(1, count / (threads * GRABS_PER_THREAD));
         CURRENT.set(worker);
         try {
-            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) b.run(i, worker);
+            for (int i0 = next.getAndAdd(grain); i0 < count; i0 = next.getAndAdd(grain))
+                for (int i = i0, end = Math.min(count, i0 + grain); i < end; i++) b.run(i, worker);
         } finally {
             CURRENT.remove();
         }
