@@ -13,8 +13,8 @@ import convbench.engine.plan.ConvPlan;
  * data grad dcol (CKK x T) = W^T . dz[n][:, tile], scattered back into dx[n] (col2im);
  * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
  * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
- * A 3x3 stride-1 convolution may run its forward and data gradient as Winograd F(4x4, 3x3) instead
- * ({@link CpuWinograd}, chosen by {@link Choice}); its filter gradient stays im2col's.
+ * A 3x3 stride-1 convolution may run as Winograd F(4x4, 3x3) instead ({@link CpuWinograd}, chosen by
+ * {@link Choice}): its forward, data gradient and filter gradient.
  */
 final class CpuConv implements ConvPlan {
     /** Which convolutions run as Winograd F(4x4, 3x3) (--cpu-conv). */
@@ -192,13 +192,15 @@ final class CpuConv implements ConvPlan {
     }
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
-        if (winogradData != null && dx != null) {
-            float[] dz = CpuBackend.data(dzt);
-            winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
-            if (dw != null || db != null) gemmBackward(xt, wt, dzt, null, dw, db);
-        } else {
+        if (winograd == null) {
             gemmBackward(xt, wt, dzt, dx, dw, db);
+            return;
         }
+        float[] dz = CpuBackend.data(dzt);
+        if (dx != null)
+            winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
+        if (dw != null) winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+        if (db != null) gemmBackward(xt, wt, dzt, null, null, db);
     }
 
     /** The gradients wanted (not null) by matrix products: dx = W^T . dz through col2im, dw = dz . col^T, db = sum dz. */

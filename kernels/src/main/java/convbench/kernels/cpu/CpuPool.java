@@ -48,29 +48,34 @@ final class CpuPool implements PoolPlan {
 
     @Override public PoolDesc desc() { return d; }
 
+    /**
+     * Separably: for each output row, the window's rows are first reduced column by column into a row
+     * of w values (a vector-wide loop), then each output takes the max (or sum) of its columns of that row:
+     * kh + kw steps per output instead of kh * kw. Max is exact whatever the order; the average's sum is
+     * taken by columns, then across them.
+     */
     @Override public void forward(Tensor xt, Tensor yt) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
         boolean max = d.mode() == PoolMode.MAX;
         be.par().forEach(planes, (pl, wk) -> {
+            float[] col = be.scratch(wk, 0, w);
             int xo = pl * h * w, yo = pl * oh * ow;
             for (int i = 0; i < oh; i++) {
                 int ra = r0[i], rb = r1[i], yr = yo + i * ow;
+                // col[b] = max (or sum) over the window's rows of x[row][b]
+                System.arraycopy(x, xo + ra * w, col, 0, w);
+                for (int a = ra + 1; a < rb; a++) {
+                    int row = xo + a * w;
+                    if (max) for (int b = 0; b < w; b++) col[b] = Math.max(col[b], x[row + b]);
+                    else for (int b = 0; b < w; b++) col[b] += x[row + b];
+                }
                 for (int j = 0; j < ow; j++) {
                     int ca = c0[j], cb = c1[j];
-                    float v;
-                    if (max) {
-                        v = Float.NEGATIVE_INFINITY;
-                        for (int a = ra; a < rb; a++) {
-                            int row = xo + a * w;
-                            for (int b = ca; b < cb; b++) v = Math.max(v, x[row + b]);
-                        }
-                    } else {
-                        float s = 0f;
-                        for (int a = ra; a < rb; a++) {
-                            int row = xo + a * w;
-                            for (int b = ca; b < cb; b++) s += x[row + b];
-                        }
-                        v = s * inverseCount[i * ow + j];
+                    float v = col[ca];
+                    if (max) for (int b = ca + 1; b < cb; b++) v = Math.max(v, col[b]);
+                    else {
+                        for (int b = ca + 1; b < cb; b++) v += col[b];
+                        v *= inverseCount[i * ow + j];
                     }
                     y[yr + j] = v;
                 }

@@ -26,10 +26,13 @@ package convbench.kernels.cpu;
 final class CpuWinograd {
     /** The transformed tile is 6x6 (36 positions), the output tile 4x4. */
     static final int T = 6, POSITIONS = T * T, OUT = 4;
-    /** Floats of transformed inputs and products one chunk keeps, about (2 MB: a core's share of the caches). */
+    /**
+     * Floats of transformed inputs and products one worker's chunk keeps (2 MB: a core's share of the
+     * caches); the filter gradient's chunks, shared by the workers, keep 8 times as many.
+     */
     static final int CHUNK_FLOATS = 1 << 19;
-    // shared scratch of the backend used here (CpuConv uses slots 0 and 1)
-    private static final int SHARED_U = 2;
+    // shared scratch of the backend used here (CpuConv uses slots 0 and 1): U (or the filter gradient's dU), and a chunk's V and dM
+    private static final int SHARED_U = 2, SHARED_V = 3, SHARED_M = 4;
     // per-worker scratch used here (CpuConv uses slots 0 to 3)
     private static final int SCRATCH_A = 4, SCRATCH_B = 5, SCRATCH_V = 6, SCRATCH_M = 7;
 
@@ -39,11 +42,13 @@ final class CpuWinograd {
     private final int n, in, out, srcH, srcW, dstH, dstW, padTop, padLeft;
     private final int tileRows, tileCols, tilesPerImage, tiles, chunk;
     private final int uSize; // floats of one packed U[xi]
+    private final int chunkFloats;
 
     /** A correlation of src (n, in, srcH, srcW) with a 3x3 window into dst (n, out, dstH, dstW), window origin -pads. */
     CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft) {
         this(be, n, in, srcH, srcW, out, dstH, dstW, padTop, padLeft, CHUNK_FLOATS);
     }
+
 
     /** With chunks of about chunkFloats floats of transformed inputs and products (tests make them small). */
     CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft, int chunkFloats) {
@@ -57,6 +62,7 @@ final class CpuWinograd {
         this.dstW = dstW;
         this.padTop = padTop;
         this.padLeft = padLeft;
+        this.chunkFloats = chunkFloats;
         tileRows = (dstH + OUT - 1) / OUT;
         tileCols = (dstW + OUT - 1) / OUT;
         tilesPerImage = tileRows * tileCols;
@@ -140,6 +146,65 @@ final class CpuWinograd {
                 scatter(sb, first, count, at, o, accumulate, dst);
             }
         });
+    }
+
+    /**
+     * dw (=|+=) the filter gradient of the correlation whose forward is {@link #run} with src = x:
+     * dw[o, i] = sum over tiles of G^T ((A dz_tile A^T) * V[i]) G, the adjoint of the forward
+     * y_tile = A^T ((G g G^T) * (B^T d B)) A in g. Per chunk of tiles: V (as the forward makes it) and
+     * dM = A dz A^T of every output channel's tile, then for each of the 36 positions
+     * dU[xi] (out x in) += dM[xi] (out x tiles) . V[xi]^T (tiles x in); at the end dw = G^T dU G.
+     * Output positions past dz's edge (a cut tile) read dz as 0, so they add nothing.
+     */
+    void filterGradient(float[] x, float[] dz, boolean accumulate, float[] dw) {
+        int count = Math.min(tiles, Math.max(Sgemm.NR, 8 * (chunkFloats / (POSITIONS * (in + out)))));
+        float[] du = be.shared(SHARED_U, POSITIONS * out * in);
+        float[] v = be.shared(SHARED_V, POSITIONS * in * count), dm = be.shared(SHARED_M, POSITIONS * out * count);
+        for (int first = 0; first < tiles; first += count) {
+            int start = first, cn = Math.min(count, tiles - first);
+            int[] at = tileOffsets(start, cn);
+            be.par().forEach(in, (i, wk) -> {
+                float[] sa = be.scratch(wk, SCRATCH_A, POSITIONS * cn), sb = be.scratch(wk, SCRATCH_B, POSITIONS * cn);
+                gather(x, start, cn, at, i, sa);
+                for (int b = 0; b < T; b++) R.input(sa, b * cn, T * cn, sb, b * cn, T * cn, cn);
+                for (int a = 0; a < T; a++) R.input(sb, a * T * cn, cn, v, (a * T * in + i) * cn, in * cn, cn);
+            });
+            be.par().forEach(out, (o, wk) -> {
+                float[] sa = be.scratch(wk, SCRATCH_A, OUT * OUT * cn), sb = be.scratch(wk, SCRATCH_B, OUT * T * cn);
+                gatherOutput(dz, start, cn, at, o, sa);
+                // columns: s[a][l] = (A z)[a][l] (6x4); then rows: dM[a][b] = (s A^T)[a][b], row (a * 6 + b) of the chunk
+                for (int l = 0; l < OUT; l++) R.outputAdjoint(sa, l * cn, OUT * cn, sb, l * cn, OUT * cn, cn);
+                for (int a = 0; a < T; a++) R.outputAdjoint(sb, a * OUT * cn, cn, dm, (a * T * out + o) * cn, out * cn, cn);
+            });
+            boolean more = start > 0;
+            be.par().forEach(POSITIONS, (xi, wk) -> Sgemm.gemm(false, true, out, in, cn, dm, xi * out * cn, cn, v, xi * in * cn, cn,
+                    more, du, xi * out * in, in, be.gemmBuffers()[wk]));
+        }
+        // dw[o, i] = G^T dU[o, i] G: columns t[j][b] = (G^T dU)[j][b] (3x6), then rows dw[j][l] = (t G)[j][l]
+        be.par().forEach(out, (o, wk) -> {
+            float[] t = be.scratch(wk, SCRATCH_A, 3 * T * in), g = be.scratch(wk, SCRATCH_B, 9 * in);
+            for (int b = 0; b < T; b++) R.filterAdjoint(du, (b * out + o) * in, T * out * in, t, b * in, T * in, in);
+            for (int j = 0; j < 3; j++) R.filterAdjoint(t, j * T * in, in, g, j * 3 * in, in, in);
+            int base = o * in * 9;
+            for (int i = 0; i < in; i++)
+                for (int e = 0; e < 9; e++) {
+                    float val = g[e * in + i];
+                    dw[base + i * 9 + e] = accumulate ? dw[base + i * 9 + e] + val : val;
+                }
+        });
+    }
+
+    /** z[e][q] = element e (row e / 4, column e % 4) of output channel o's gradient under tile first + q, 0 past dst's edge. */
+    private void gatherOutput(float[] dz, int first, int count, int[] at, int o, float[] z) {
+        int plane = o * dstH * dstW;
+        for (int q = 0; q < count; q++) {
+            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * OUT, c0 = (t % tileCols) * OUT;
+            int rows = Math.min(OUT, dstH - r0), cols = Math.min(OUT, dstW - c0);
+            int from = at[q] + plane;
+            for (int j = 0; j < OUT; j++)
+                for (int l = 0; l < OUT; l++)
+                    z[(j * OUT + l) * count + q] = j < rows && l < cols ? dz[from + j * dstW + l] : 0f;
+        }
     }
 
     /**

@@ -8,6 +8,10 @@ final class ScalarWinogradRows implements WinogradRows {
 
     @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterRows(a, ao, as, b, bo, bs, n); }
 
+    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputAdjointRows(a, ao, as, b, bo, bs, n); }
+
+    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterAdjointRows(a, ao, as, b, bo, bs, n); }
+
     static void inputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q], a4 = a[ao + 4 * as + q],
@@ -43,6 +47,30 @@ final class ScalarWinogradRows implements WinogradRows {
             b[bo + 3 * bs + q] = e24 + a1 * (1f / 12);
             b[bo + 4 * bs + q] = e24 - a1 * (1f / 12);
             b[bo + 5 * bs + q] = a2;
+        }
+    }
+
+    static void outputAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
+            float p02 = a0 + a2, p13 = a1 + a3, q02 = a0 + 4f * a2, q13 = 2f * a1 + 8f * a3;
+            b[bo + q] = a0;
+            b[bo + bs + q] = p02 + p13;
+            b[bo + 2 * bs + q] = p02 - p13;
+            b[bo + 3 * bs + q] = q02 + q13;
+            b[bo + 4 * bs + q] = q02 - q13;
+            b[bo + 5 * bs + q] = a3;
+        }
+    }
+
+    static void filterAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q], a4 = a[ao + 4 * as + q],
+                    a5 = a[ao + 5 * as + q];
+            float p12 = a1 + a2, p34 = a3 + a4;
+            b[bo + q] = a0 * 0.25f - p12 * (1f / 6) + p34 * (1f / 24);
+            b[bo + bs + q] = (a2 - a1) * (1f / 6) + (a3 - a4) * (1f / 12);
+            b[bo + 2 * bs + q] = (p34 - p12) * (1f / 6) + a5;
         }
     }
 }

@@ -58,4 +58,34 @@ final class VectorWinogradRows implements WinogradRows {
         }
         ScalarWinogradRows.filterRows(a, ao + q, as, b, bo + q, bs, n - q);
     }
+
+    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        int q = 0;
+        for (; q <= n - L; q += L) {
+            FloatVector a0 = FloatVector.fromArray(S, a, ao + q), a1 = FloatVector.fromArray(S, a, ao + as + q),
+                    a2 = FloatVector.fromArray(S, a, ao + 2 * as + q), a3 = FloatVector.fromArray(S, a, ao + 3 * as + q);
+            FloatVector p02 = a0.add(a2), p13 = a1.add(a3), q02 = a0.add(a2.mul(4f)), q13 = a1.mul(2f).add(a3.mul(8f));
+            a0.intoArray(b, bo + q);
+            p02.add(p13).intoArray(b, bo + bs + q);
+            p02.sub(p13).intoArray(b, bo + 2 * bs + q);
+            q02.add(q13).intoArray(b, bo + 3 * bs + q);
+            q02.sub(q13).intoArray(b, bo + 4 * bs + q);
+            a3.intoArray(b, bo + 5 * bs + q);
+        }
+        ScalarWinogradRows.outputAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+    }
+
+    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        int q = 0;
+        for (; q <= n - L; q += L) {
+            FloatVector a0 = FloatVector.fromArray(S, a, ao + q), a1 = FloatVector.fromArray(S, a, ao + as + q),
+                    a2 = FloatVector.fromArray(S, a, ao + 2 * as + q), a3 = FloatVector.fromArray(S, a, ao + 3 * as + q),
+                    a4 = FloatVector.fromArray(S, a, ao + 4 * as + q), a5 = FloatVector.fromArray(S, a, ao + 5 * as + q);
+            FloatVector p12 = a1.add(a2), p34 = a3.add(a4);
+            a0.mul(0.25f).sub(p12.mul(1f / 6)).add(p34.mul(1f / 24)).intoArray(b, bo + q);
+            a2.sub(a1).mul(1f / 6).add(a3.sub(a4).mul(1f / 12)).intoArray(b, bo + bs + q);
+            p34.sub(p12).mul(1f / 6).add(a5).intoArray(b, bo + 2 * bs + q);
+        }
+        ScalarWinogradRows.filterAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+    }
 }

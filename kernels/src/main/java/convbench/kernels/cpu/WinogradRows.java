@@ -24,4 +24,16 @@ interface WinogradRows {
      * G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
      */
     void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+
+    /**
+     * The filter gradient's way back through the output transform: the 6 rows b = (A a)[j] of the 4 rows
+     * a, with A = (A^T)^T = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1].
+     */
+    void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+
+    /**
+     * And back through the filter transform: the 3 rows b = (G^T a)[j] of the 6 rows a, with
+     * G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1].
+     */
+    void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
 }

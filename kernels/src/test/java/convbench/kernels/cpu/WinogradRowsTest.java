@@ -35,6 +35,12 @@ class WinogradRowsTest {
             vector.filter(a, 3, n, bv, 5, n, n);
             scalar.filter(a, 3, n, bs, 5, n, n);
             assertArrayEquals(bs, bv, "filter, n " + n);
+            vector.outputAdjoint(a, 3, n, bv, 5, n, n);
+            scalar.outputAdjoint(a, 3, n, bs, 5, n, n);
+            assertArrayEquals(bs, bv, "output adjoint, n " + n);
+            vector.filterAdjoint(a, 3, n, bv, 5, n, n);
+            scalar.filterAdjoint(a, 3, n, bs, 5, n, n);
+            assertArrayEquals(bs, bv, "filter adjoint, n " + n);
         }
     }
 
@@ -51,5 +57,25 @@ class WinogradRowsTest {
             double direct = d[i] * (double) g[0] + d[i + 1] * (double) g[1] + d[i + 2] * (double) g[2];
             assertEquals(direct, y[i], 1e-5, "output " + i);
         }
+    }
+
+    /** The filter gradient's transforms are the transposes of the forward's: <A z, m> = <z, A^T m> and <G^T a, g> = <a, G g>. */
+    @Test
+    void adjointsAreTransposes() {
+        WinogradRows rows = new ScalarWinogradRows();
+        float[] z = random(4, 1), m = random(6, 2), a = random(6, 3), g = random(3, 4);
+        float[] az = new float[6], atm = new float[4], gta = new float[3], gg = new float[6];
+        rows.outputAdjoint(z, 0, 1, az, 0, 1, 1);
+        rows.output(m, 0, 1, atm, 0, 1, 1);
+        assertEquals(dot(az, m), dot(z, atm), 1e-5);
+        rows.filterAdjoint(a, 0, 1, gta, 0, 1, 1);
+        rows.filter(g, 0, 1, gg, 0, 1, 1);
+        assertEquals(dot(gta, g), dot(a, gg), 1e-5);
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * (double) b[i];
+        return s;
     }
 }
