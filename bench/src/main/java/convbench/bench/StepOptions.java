@@ -48,8 +48,9 @@ final class StepOptions {
     String cudnnAlgo;
 
     @Option(names = "--cpu-conv", defaultValue = "auto", paramLabel = "A",
-            description = "CPU only: auto (Winograd F(4x4,3x3) for the 3x3 stride-1 layers where it pays) | direct (im2col + matrix products) "
-                    + "| winograd (every 3x3 stride-1 layer); --layers names the one each layer ran (default: ${DEFAULT-VALUE}).")
+            description = "CPU only: auto (Winograd F(2x2,3x3) for the 3x3 stride-1 layers where it pays) | direct (im2col + matrix products) "
+                    + "| winograd2 | winograd4 (F(2x2,3x3) or F(4x4,3x3), faster and less exact, for every 3x3 stride-1 layer); "
+                    + "--layers names the one each layer ran (default: ${DEFAULT-VALUE}).")
     String cpuConv;
 
     @Option(names = "--format", defaultValue = "text", paramLabel = "F", description = "text | json | csv (default: ${DEFAULT-VALUE}).")
@@ -108,7 +109,7 @@ final class StepOptions {
         if (!cudnnAlgo.equals("heuristic") && !cudnnAlgo.equals("find"))
             throw new UsageException("--cudnn-algo must be heuristic or find, got " + cudnnAlgo);
         if (!convbench.engine.BackendOptions.CPU_CONV.contains(cpuConv))
-            throw new UsageException("--cpu-conv must be auto, direct or winograd, got " + cpuConv);
+            throw new UsageException("--cpu-conv must be auto, direct, winograd2 or winograd4, got " + cpuConv);
         if (!format.equals("text") && !format.equals("json") && !format.equals("csv"))
             throw new UsageException("--format must be text, json or csv, got " + format);
         Mode.parse(mode);

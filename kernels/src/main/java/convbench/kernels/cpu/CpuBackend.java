@@ -57,14 +57,9 @@ public final class CpuBackend implements Backend {
 
     public CpuBackend(int threads) { this(threads, "auto"); }
 
-    /** @param cpuConv auto | direct | winograd: which convolutions run as Winograd F(4x4, 3x3) ({@link CpuConv}) */
+    /** @param cpuConv auto | direct | winograd2 | winograd4: which convolutions run as Winograd, and which ({@link CpuConv}) */
     public CpuBackend(int threads, String cpuConv) {
-        this.convChoice = switch (cpuConv) {
-            case "auto" -> CpuConv.Choice.AUTO;
-            case "direct" -> CpuConv.Choice.DIRECT;
-            case "winograd" -> CpuConv.Choice.WINOGRAD;
-            default -> throw new IllegalArgumentException("cpu convolution must be auto, direct or winograd, got " + cpuConv);
-        };
+        this.convChoice = CpuConv.Choice.of(cpuConv);
         this.par = new Parallel(threads);
         this.gemmBuffers = new Sgemm.Buffers[threads];
         for (int i = 0; i < threads; i++) gemmBuffers[i] = new Sgemm.Buffers();

@@ -13,24 +13,40 @@ import convbench.engine.plan.ConvPlan;
  * data grad dcol (CKK x T) = W^T . dz[n][:, tile], scattered back into dx[n] (col2im);
  * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
  * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
- * A 3x3 stride-1 convolution may run as Winograd F(4x4, 3x3) instead ({@link CpuWinograd}, chosen by
- * {@link Choice}): its forward, data gradient and filter gradient.
+ * A 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) or F(4x4, 3x3) instead ({@link CpuWinograd},
+ * chosen by {@link Choice}): its forward, data gradient and filter gradient.
  */
 final class CpuConv implements ConvPlan {
-    /** Which convolutions run as Winograd F(4x4, 3x3) (--cpu-conv). */
+    /** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
     enum Choice {
-        /** where it pays: 3x3 stride 1, at least 16 channels in and out, at least 64 output tiles. */
-        AUTO,
+        /** F(2x2, 3x3) where it pays: 3x3 stride 1, at least 16 channels in and out, at least 1024 output pixels. */
+        AUTO("auto", WinogradRows.F2),
         /** none: im2col and matrix products everywhere */
-        DIRECT,
-        /** every 3x3 stride-1 convolution */
-        WINOGRAD;
+        DIRECT("direct", null),
+        /** F(2x2, 3x3) for every 3x3 stride-1 convolution: 4/9 of direct's multiplications, about its rounding */
+        WINOGRAD2("winograd2", WinogradRows.F2),
+        /** F(4x4, 3x3) for every 3x3 stride-1 convolution: 1/4 of direct's multiplications, tens of times its rounding */
+        WINOGRAD4("winograd4", WinogradRows.F4);
+
+        final String id;
+        final WinogradRows rows;
+
+        Choice(String id, WinogradRows rows) {
+            this.id = id;
+            this.rows = rows;
+        }
+
+        static Choice of(String id) {
+            for (Choice c : values()) if (c.id.equals(id)) return c;
+            throw new IllegalArgumentException("cpu convolution must be auto, direct, winograd2 or winograd4, got " + id);
+        }
 
         String describe() {
             return switch (this) {
-                case AUTO -> "auto (Winograd F(4x4,3x3) for 3x3 stride-1 layers of 16+ channels and 64+ tiles, else im2col + gemm)";
+                case AUTO -> "auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of 16+ channels and 1024+ output pixels, else im2col + gemm)";
                 case DIRECT -> "direct (im2col + gemm everywhere)";
-                case WINOGRAD -> "winograd (Winograd F(4x4,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
+                case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
+                case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
             };
         }
     }
@@ -41,6 +57,7 @@ final class CpuConv implements ConvPlan {
     private final boolean direct;
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
     private final CpuWinograd winograd, winogradData;
+    private final WinogradRows rows; // the Winograd algorithm in use, or null
 
     // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
@@ -72,20 +89,20 @@ final class CpuConv implements ConvPlan {
         tile = Math.min(p, t);
         tiles = (p + tile - 1) / tile;
         boolean eligible = kh == 3 && kw == 3 && sh == 1 && sw == 1;
-        CpuWinograd fwd = eligible ? new CpuWinograd(be, n, c, h, w, k, oh, ow, pt, pl) : null;
         boolean use = switch (choice) {
             case DIRECT -> false;
-            case WINOGRAD -> eligible;
-            case AUTO -> eligible && c >= 16 && k >= 16 && fwd.tiles() >= 64;
+            case WINOGRAD2, WINOGRAD4 -> eligible;
+            case AUTO -> eligible && c >= 16 && k >= 16 && (long) n * oh * ow >= 1024;
         };
-        winograd = use ? fwd : null;
+        rows = use ? choice.rows : null;
+        winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
-        winogradData = use ? new CpuWinograd(be, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
+        winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
     }
 
     @Override public ConvDesc desc() { return d; }
 
-    @Override public String algorithm() { return winograd != null ? "winograd" : direct ? "gemm" : "im2col+gemm"; }
+    @Override public String algorithm() { return rows != null ? "winograd" + rows.step() : direct ? "gemm" : "im2col+gemm"; }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);

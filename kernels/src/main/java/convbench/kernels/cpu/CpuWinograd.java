@@ -24,8 +24,6 @@ package convbench.kernels.cpu;
  * (input transform, the 36 products, output transform) each run in parallel.
  */
 final class CpuWinograd {
-    /** The transformed tile is 6x6 (36 positions), the output tile 4x4. */
-    static final int T = 6, POSITIONS = T * T, OUT = 4;
     /**
      * Floats of transformed inputs and products one worker's chunk keeps (2 MB: a core's share of the
      * caches); the filter gradient's chunks, shared by the workers, keep 8 times as many.
@@ -36,8 +34,9 @@ final class CpuWinograd {
     // per-worker scratch used here (CpuConv uses slots 0 to 3)
     private static final int SCRATCH_A = 4, SCRATCH_B = 5, SCRATCH_V = 6, SCRATCH_M = 7;
 
-    private static final WinogradRows R = WinogradRows.BEST;
-
+    private final WinogradRows rows;
+    /** The transformed tile is tile x tile (positions of them), the output tile step x step. */
+    private final int tile, positions, step;
     private final CpuBackend be;
     private final int n, in, out, srcH, srcW, dstH, dstW, padTop, padLeft;
     private final int tileRows, tileCols, tilesPerImage, tiles, chunk;
@@ -45,14 +44,18 @@ final class CpuWinograd {
     private final int chunkFloats;
 
     /** A correlation of src (n, in, srcH, srcW) with a 3x3 window into dst (n, out, dstH, dstW), window origin -pads. */
-    CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft) {
-        this(be, n, in, srcH, srcW, out, dstH, dstW, padTop, padLeft, CHUNK_FLOATS);
+    CpuWinograd(CpuBackend be, WinogradRows rows, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft) {
+        this(be, rows, n, in, srcH, srcW, out, dstH, dstW, padTop, padLeft, CHUNK_FLOATS);
     }
 
-
     /** With chunks of about chunkFloats floats of transformed inputs and products (tests make them small). */
-    CpuWinograd(CpuBackend be, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft, int chunkFloats) {
+    CpuWinograd(CpuBackend be, WinogradRows rows, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft,
+                int chunkFloats) {
         this.be = be;
+        this.rows = rows;
+        this.tile = rows.tile();
+        this.step = rows.step();
+        this.positions = tile * tile;
         this.n = n;
         this.in = in;
         this.out = out;
@@ -63,11 +66,11 @@ final class CpuWinograd {
         this.padTop = padTop;
         this.padLeft = padLeft;
         this.chunkFloats = chunkFloats;
-        tileRows = (dstH + OUT - 1) / OUT;
-        tileCols = (dstW + OUT - 1) / OUT;
+        tileRows = (dstH + step - 1) / step;
+        tileCols = (dstW + step - 1) / step;
         tilesPerImage = tileRows * tileCols;
         tiles = n * tilesPerImage;
-        int perTile = POSITIONS * (in + out);
+        int perTile = positions * (in + out);
         // chunks of at most chunkFloats (at least one micro-panel of tiles), as many as a multiple of the
         // threads and of equal size, so that the workers finish together
         int byMemory = Math.max(Sgemm.NR, chunkFloats / perTile);
@@ -86,9 +89,9 @@ final class CpuWinograd {
      * g[o, i] = w[i, o] turned by 180 degrees (data gradient, out = C).
      */
     Sgemm.PackedA[] filters(float[] w, boolean rotated) {
-        float[] u = be.shared(SHARED_U, POSITIONS * uSize);
-        Sgemm.PackedA[] packed = new Sgemm.PackedA[POSITIONS];
-        for (int xi = 0; xi < POSITIONS; xi++) packed[xi] = Sgemm.PackedA.wrap(out, in, u, xi * uSize);
+        float[] u = be.shared(SHARED_U, positions * uSize);
+        Sgemm.PackedA[] packed = new Sgemm.PackedA[positions];
+        for (int xi = 0; xi < positions; xi++) packed[xi] = Sgemm.PackedA.wrap(out, in, u, xi * uSize);
         int mr = Sgemm.MR, panels = (out + mr - 1) / mr;
         // one task per micro-panel of mr output channels and block of KC input channels: its 36 packed
         // blocks are contiguous runs of mr * kc floats, q = i * mr + r for input channel i0 + i, output o0 + r
@@ -96,8 +99,8 @@ final class CpuWinograd {
         be.par().forEach(panels * blocks, (task, wk) -> {
             int o0 = (task / blocks) * mr, i0 = (task % blocks) * Sgemm.KC, kc = Math.min(Sgemm.KC, in - i0);
             int run = mr * kc;
-            float[] g = be.scratch(wk, SCRATCH_A, 9 * run), gt = be.scratch(wk, SCRATCH_B, 18 * run);
-            float[] block = be.scratch(wk, SCRATCH_V, POSITIONS * run);
+            float[] g = be.scratch(wk, SCRATCH_A, 9 * run), gt = be.scratch(wk, SCRATCH_B, 3 * tile * run);
+            float[] block = be.scratch(wk, SCRATCH_V, positions * run);
             // g[e][q] = element e of filter (o0 + r, i0 + i), 0 on the padding rows
             for (int i = 0; i < kc; i++)
                 for (int r = 0; r < mr; r++) {
@@ -106,10 +109,10 @@ final class CpuWinograd {
                     for (int e = 0; e < 9; e++) g[e * run + q] = o >= out ? 0f : w[src + (rotated ? 8 - e : e)];
                 }
             // columns: gt[a][c] = (G g)[a][c]; then rows: block[a][b] = (gt G^T)[a][b]
-            for (int c = 0; c < 3; c++) R.filter(g, c * run, 3 * run, gt, c * run, 3 * run, run);
-            for (int a = 0; a < T; a++) R.filter(gt, a * 3 * run, run, block, a * T * run, run, run);
+            for (int c = 0; c < 3; c++) rows.filter(g, c * run, 3 * run, gt, c * run, 3 * run, run);
+            for (int a = 0; a < tile; a++) rows.filter(gt, a * 3 * run, run, block, a * tile * run, run, run);
             int at = packed[0].index(o0, i0);
-            for (int xi = 0; xi < POSITIONS; xi++) System.arraycopy(block, xi * run, u, xi * uSize + at, run);
+            for (int xi = 0; xi < positions; xi++) System.arraycopy(block, xi * run, u, xi * uSize + at, run);
         });
         return packed;
     }
@@ -123,26 +126,26 @@ final class CpuWinograd {
     void run(float[] src, Sgemm.PackedA[] u, float[] bias, boolean relu, boolean accumulate, float[] dst) {
         be.par().forEach((tiles + chunk - 1) / chunk, (task, wk) -> {
             int first = task * chunk, count = Math.min(chunk, tiles - first);
-            float[] v = be.scratch(wk, SCRATCH_V, POSITIONS * in * count), m = be.scratch(wk, SCRATCH_M, POSITIONS * out * count);
-            float[] sa = be.scratch(wk, SCRATCH_A, POSITIONS * count), sb = be.scratch(wk, SCRATCH_B, POSITIONS * count);
+            float[] v = be.scratch(wk, SCRATCH_V, positions * in * count), m = be.scratch(wk, SCRATCH_M, positions * out * count);
+            float[] sa = be.scratch(wk, SCRATCH_A, positions * count), sb = be.scratch(wk, SCRATCH_B, positions * count);
             int[] at = tileOffsets(first, count);
             // V[xi] (in x count, row-major) = B^T d B of each input channel's patch d, per tile:
             // columns t[a][b] = (B^T d)[a][b], then rows V[a][b] = (t B)[a][b], at row (a * 6 + b)
             for (int i = 0; i < in; i++) {
                 gather(src, first, count, at, i, sa);
-                for (int b = 0; b < T; b++) R.input(sa, b * count, T * count, sb, b * count, T * count, count);
-                for (int a = 0; a < T; a++) R.input(sb, a * T * count, count, v, (a * T * in + i) * count, in * count, count);
+                for (int b = 0; b < tile; b++) rows.input(sa, b * count, tile * count, sb, b * count, tile * count, count);
+                for (int a = 0; a < tile; a++) rows.input(sb, a * tile * count, count, v, (a * tile * in + i) * count, in * count, count);
             }
             // M[xi] (out x count) = U[xi] (out x in) . V[xi] (in x count)
-            for (int xi = 0; xi < POSITIONS; xi++)
+            for (int xi = 0; xi < positions; xi++)
                 Sgemm.gemm(u[xi], false, count, v, xi * in * count, count, false, m, xi * out * count, count, be.gemmBuffers()[wk]);
             // each output channel's tile: columns s[j][b] = (A^T M)[j][b], then rows y[j][l] = (s A)[j][l]
             for (int o = 0; o < out; o++) {
-                for (int b = 0; b < T; b++) R.output(m, (b * out + o) * count, T * out * count, sa, b * count, T * count, count);
-                for (int j = 0; j < OUT; j++) R.output(sa, j * T * count, count, sb, j * OUT * count, count, count);
+                for (int b = 0; b < tile; b++) rows.output(m, (b * out + o) * count, tile * out * count, sa, b * count, tile * count, count);
+                for (int j = 0; j < step; j++) rows.output(sa, j * tile * count, count, sb, j * step * count, count, count);
                 float bo = bias == null ? 0f : bias[o];
                 if (bias != null || relu)
-                    for (int e = 0; e < OUT * OUT * count; e++) sb[e] = relu ? Math.max(sb[e] + bo, 0f) : sb[e] + bo;
+                    for (int e = 0; e < step * step * count; e++) sb[e] = relu ? Math.max(sb[e] + bo, 0f) : sb[e] + bo;
                 scatter(sb, first, count, at, o, accumulate, dst);
             }
         });
@@ -157,34 +160,34 @@ final class CpuWinograd {
      * Output positions past dz's edge (a cut tile) read dz as 0, so they add nothing.
      */
     void filterGradient(float[] x, float[] dz, boolean accumulate, float[] dw) {
-        int count = Math.min(tiles, Math.max(Sgemm.NR, 8 * (chunkFloats / (POSITIONS * (in + out)))));
-        float[] du = be.shared(SHARED_U, POSITIONS * out * in);
-        float[] v = be.shared(SHARED_V, POSITIONS * in * count), dm = be.shared(SHARED_M, POSITIONS * out * count);
+        int count = Math.min(tiles, Math.max(Sgemm.NR, 8 * (chunkFloats / (positions * (in + out)))));
+        float[] du = be.shared(SHARED_U, positions * out * in);
+        float[] v = be.shared(SHARED_V, positions * in * count), dm = be.shared(SHARED_M, positions * out * count);
         for (int first = 0; first < tiles; first += count) {
             int start = first, cn = Math.min(count, tiles - first);
             int[] at = tileOffsets(start, cn);
             be.par().forEach(in, (i, wk) -> {
-                float[] sa = be.scratch(wk, SCRATCH_A, POSITIONS * cn), sb = be.scratch(wk, SCRATCH_B, POSITIONS * cn);
+                float[] sa = be.scratch(wk, SCRATCH_A, positions * cn), sb = be.scratch(wk, SCRATCH_B, positions * cn);
                 gather(x, start, cn, at, i, sa);
-                for (int b = 0; b < T; b++) R.input(sa, b * cn, T * cn, sb, b * cn, T * cn, cn);
-                for (int a = 0; a < T; a++) R.input(sb, a * T * cn, cn, v, (a * T * in + i) * cn, in * cn, cn);
+                for (int b = 0; b < tile; b++) rows.input(sa, b * cn, tile * cn, sb, b * cn, tile * cn, cn);
+                for (int a = 0; a < tile; a++) rows.input(sb, a * tile * cn, cn, v, (a * tile * in + i) * cn, in * cn, cn);
             });
             be.par().forEach(out, (o, wk) -> {
-                float[] sa = be.scratch(wk, SCRATCH_A, OUT * OUT * cn), sb = be.scratch(wk, SCRATCH_B, OUT * T * cn);
+                float[] sa = be.scratch(wk, SCRATCH_A, step * step * cn), sb = be.scratch(wk, SCRATCH_B, step * tile * cn);
                 gatherOutput(dz, start, cn, at, o, sa);
                 // columns: s[a][l] = (A z)[a][l] (6x4); then rows: dM[a][b] = (s A^T)[a][b], row (a * 6 + b) of the chunk
-                for (int l = 0; l < OUT; l++) R.outputAdjoint(sa, l * cn, OUT * cn, sb, l * cn, OUT * cn, cn);
-                for (int a = 0; a < T; a++) R.outputAdjoint(sb, a * OUT * cn, cn, dm, (a * T * out + o) * cn, out * cn, cn);
+                for (int l = 0; l < step; l++) rows.outputAdjoint(sa, l * cn, step * cn, sb, l * cn, step * cn, cn);
+                for (int a = 0; a < tile; a++) rows.outputAdjoint(sb, a * step * cn, cn, dm, (a * tile * out + o) * cn, out * cn, cn);
             });
             boolean more = start > 0;
-            be.par().forEach(POSITIONS, (xi, wk) -> Sgemm.gemm(false, true, out, in, cn, dm, xi * out * cn, cn, v, xi * in * cn, cn,
+            be.par().forEach(positions, (xi, wk) -> Sgemm.gemm(false, true, out, in, cn, dm, xi * out * cn, cn, v, xi * in * cn, cn,
                     more, du, xi * out * in, in, be.gemmBuffers()[wk]));
         }
         // dw[o, i] = G^T dU[o, i] G: columns t[j][b] = (G^T dU)[j][b] (3x6), then rows dw[j][l] = (t G)[j][l]
         be.par().forEach(out, (o, wk) -> {
-            float[] t = be.scratch(wk, SCRATCH_A, 3 * T * in), g = be.scratch(wk, SCRATCH_B, 9 * in);
-            for (int b = 0; b < T; b++) R.filterAdjoint(du, (b * out + o) * in, T * out * in, t, b * in, T * in, in);
-            for (int j = 0; j < 3; j++) R.filterAdjoint(t, j * T * in, in, g, j * 3 * in, in, in);
+            float[] t = be.scratch(wk, SCRATCH_A, 3 * tile * in), g = be.scratch(wk, SCRATCH_B, 9 * in);
+            for (int b = 0; b < tile; b++) rows.filterAdjoint(du, (b * out + o) * in, tile * out * in, t, b * in, tile * in, in);
+            for (int j = 0; j < 3; j++) rows.filterAdjoint(t, j * tile * in, in, g, j * 3 * in, in, in);
             int base = o * in * 9;
             for (int i = 0; i < in; i++)
                 for (int e = 0; e < 9; e++) {
@@ -198,12 +201,12 @@ final class CpuWinograd {
     private void gatherOutput(float[] dz, int first, int count, int[] at, int o, float[] z) {
         int plane = o * dstH * dstW;
         for (int q = 0; q < count; q++) {
-            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * OUT, c0 = (t % tileCols) * OUT;
-            int rows = Math.min(OUT, dstH - r0), cols = Math.min(OUT, dstW - c0);
+            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * step, c0 = (t % tileCols) * step;
+            int rowsIn = Math.min(step, dstH - r0), colsIn = Math.min(step, dstW - c0);
             int from = at[q] + plane;
-            for (int j = 0; j < OUT; j++)
-                for (int l = 0; l < OUT; l++)
-                    z[(j * OUT + l) * count + q] = j < rows && l < cols ? dz[from + j * dstW + l] : 0f;
+            for (int j = 0; j < step; j++)
+                for (int l = 0; l < step; l++)
+                    z[(j * step + l) * count + q] = j < rowsIn && l < colsIn ? dz[from + j * dstW + l] : 0f;
         }
     }
 
@@ -216,9 +219,9 @@ final class CpuWinograd {
         int[] at = new int[2 * count];
         for (int q = 0; q < count; q++) {
             int p = first + q, img = p / tilesPerImage, t = p % tilesPerImage;
-            int r = (t / tileCols) * OUT, c = (t % tileCols) * OUT, r0 = r - padTop, c0 = c - padLeft;
+            int r = (t / tileCols) * step, c = (t % tileCols) * step, r0 = r - padTop, c0 = c - padLeft;
             at[q] = img * out * dstH * dstW + r * dstW + c;
-            boolean inside = r0 >= 0 && c0 >= 0 && r0 + T <= srcH && c0 + T <= srcW;
+            boolean inside = r0 >= 0 && c0 >= 0 && r0 + tile <= srcH && c0 + tile <= srcW;
             at[count + q] = inside ? img * in * srcH * srcW + r0 * srcW + c0 : -1;
         }
         return at;
@@ -231,23 +234,17 @@ final class CpuWinograd {
             int from = at[count + q];
             if (from >= 0) {
                 from += plane;
-                for (int r = 0, e = q; r < T; r++, from += srcW, e += T * count) {
-                    d[e] = src[from];
-                    d[e + count] = src[from + 1];
-                    d[e + 2 * count] = src[from + 2];
-                    d[e + 3 * count] = src[from + 3];
-                    d[e + 4 * count] = src[from + 4];
-                    d[e + 5 * count] = src[from + 5];
-                }
+                for (int r = 0, e = q; r < tile; r++, from += srcW, e += tile * count)
+                    for (int c = 0; c < tile; c++) d[e + c * count] = src[from + c];
             } else {
                 int p = first + q, img = p / tilesPerImage, t = p % tilesPerImage;
-                int r0 = (t / tileCols) * OUT - padTop, c0 = (t % tileCols) * OUT - padLeft;
+                int r0 = (t / tileCols) * step - padTop, c0 = (t % tileCols) * step - padLeft;
                 int base = (img * in + i) * srcH * srcW;
-                for (int r = 0; r < T; r++) {
+                for (int r = 0; r < tile; r++) {
                     int row = r0 + r;
-                    for (int c = 0; c < T; c++) {
+                    for (int c = 0; c < tile; c++) {
                         int col = c0 + c;
-                        d[(r * T + c) * count + q] = row >= 0 && row < srcH && col >= 0 && col < srcW ? src[base + row * srcW + col] : 0f;
+                        d[(r * tile + c) * count + q] = row >= 0 && row < srcH && col >= 0 && col < srcW ? src[base + row * srcW + col] : 0f;
                     }
                 }
             }
@@ -258,21 +255,17 @@ final class CpuWinograd {
     private void scatter(float[] y, int first, int count, int[] at, int o, boolean accumulate, float[] dst) {
         int plane = o * dstH * dstW;
         for (int q = 0; q < count; q++) {
-            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * OUT, c0 = (t % tileCols) * OUT;
-            int rows = Math.min(OUT, dstH - r0), cols = Math.min(OUT, dstW - c0);
+            int t = (first + q) % tilesPerImage, r0 = (t / tileCols) * step, c0 = (t % tileCols) * step;
+            int rowsIn = Math.min(step, dstH - r0), colsIn = Math.min(step, dstW - c0);
             int to = at[q] + plane;
-            if (rows == OUT && cols == OUT && !accumulate) {
-                for (int j = 0, e = q; j < OUT; j++, to += dstW, e += OUT * count) {
-                    dst[to] = y[e];
-                    dst[to + 1] = y[e + count];
-                    dst[to + 2] = y[e + 2 * count];
-                    dst[to + 3] = y[e + 3 * count];
-                }
+            if (rowsIn == step && colsIn == step && !accumulate) {
+                for (int j = 0, e = q; j < step; j++, to += dstW, e += step * count)
+                    for (int l = 0; l < step; l++) dst[to + l] = y[e + l * count];
                 continue;
             }
-            for (int j = 0; j < rows; j++) {
-                int row = to + j * dstW, e = j * OUT * count + q;
-                for (int l = 0; l < cols; l++) {
+            for (int j = 0; j < rowsIn; j++) {
+                int row = to + j * dstW, e = j * step * count + q;
+                for (int l = 0; l < colsIn; l++) {
                     float val = y[e + l * count];
                     dst[row + l] = accumulate ? dst[row + l] + val : val;
                 }

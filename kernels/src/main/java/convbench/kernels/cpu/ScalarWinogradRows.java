@@ -1,7 +1,11 @@
 package convbench.kernels.cpu;
 
-/** {@link WinogradRows} as plain loops: portable, and the tail of the vector version. */
+/** {@link WinogradRows} of F(4x4, 3x3) as plain loops: portable, and the tail of the vector version. */
 final class ScalarWinogradRows implements WinogradRows {
+    @Override public int tile() { return 6; }
+
+    @Override public int step() { return 4; }
+
     @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { inputRows(a, ao, as, b, bo, bs, n); }
 
     @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputRows(a, ao, as, b, bo, bs, n); }

@@ -4,11 +4,15 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link WinogradRows} on the Vector API: the same arithmetic as {@link ScalarWinogradRows}, in the
+ * {@link WinogradRows} of F(4x4, 3x3) on the Vector API: the same arithmetic as {@link ScalarWinogradRows}, in the
  * same order, a vector of values at a time; the tail goes to the scalar loop. Loaded only when the JVM
  * runs with --add-modules jdk.incubator.vector.
  */
 final class VectorWinogradRows implements WinogradRows {
+    @Override public int tile() { return 6; }
+
+    @Override public int step() { return 4; }
+
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 

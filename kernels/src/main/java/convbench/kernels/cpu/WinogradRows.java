@@ -1,14 +1,24 @@
 package convbench.kernels.cpu;
 
 /**
- * The 1-D transforms of Winograd F(4x4, 3x3) ({@link CpuWinograd}) applied to rows: each output row j
- * is a fixed linear combination of the input rows, element by element over n values (one per tile,
- * or per filter). The JIT does not vectorise these loops by itself (six input rows and six output
- * rows in one array each), so {@link VectorWinogradRows} does it with the Vector API;
- * {@link ScalarWinogradRows} is the portable loop and the definition.
+ * The 1-D transforms of a Winograd algorithm F(m x m, 3x3) ({@link CpuWinograd}) applied to rows: each
+ * output row j is a fixed linear combination of the input rows, element by element over n values (one
+ * per tile, or per filter). The JIT does not vectorise these loops by itself (six input rows and six
+ * output rows in one array each), so the Vector API versions do it; the scalar ones are the portable
+ * loops and the definitions. Two algorithms: F(4x4, 3x3) (tile 6, {@link #F4}: a quarter of direct's
+ * multiplications, tens of times its rounding error) and F(2x2, 3x3) (tile 4, {@link #F2}: 4/9 of
+ * them, about twice direct's error). The matrices below are F(4x4, 3x3)'s; {@link ScalarWinograd2Rows}
+ * has F(2x2, 3x3)'s.
  */
 interface WinogradRows {
-    WinogradRows BEST = VectorApi.pick(WinogradRows.class, "convbench.kernels.cpu.VectorWinogradRows", ScalarWinogradRows::new);
+    WinogradRows F4 = VectorApi.pick(WinogradRows.class, "convbench.kernels.cpu.VectorWinogradRows", ScalarWinogradRows::new);
+    WinogradRows F2 = VectorApi.pick(WinogradRows.class, "convbench.kernels.cpu.VectorWinograd2Rows", ScalarWinograd2Rows::new);
+
+    /** The transformed tile's side (m + 2). */
+    int tile();
+
+    /** The output tile's side (m). */
+    int step();
 
     /**
      * The 6 rows b[bo + j * bs ..][0, n) = (B^T a)[j] of the 6 rows a[ao + j * as ..][0, n), with

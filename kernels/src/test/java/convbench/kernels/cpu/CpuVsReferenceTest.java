@@ -180,72 +180,80 @@ class CpuVsReferenceTest {
     }
 
     /**
-     * Winograd F(4x4, 3x3)'s error bound, as a share of the largest reference value: its transforms'
-     * coefficients (up to 8 in A, 5 in B, 1/24 in G) amplify float32 rounding. Measured on the forward
-     * cases below: 1.8e-6 to 4.3e-6 (direct: about 1e-7), so the bound has a margin of 20 or more, while
-     * one coefficient off by 1e-4 (8 as 8.001) gives 1e-3 and fails.
+     * Winograd's error bounds, as a share of the largest reference value. F(4x4, 3x3)'s transforms'
+     * coefficients (up to 8 in A, 5 in B, 1/24 in G) amplify float32 rounding: measured on the forward
+     * cases below 1.8e-6 to 4.3e-6 (direct: about 1e-7), so its bound of 1e-4 has a margin of 20 or more,
+     * while one coefficient off by 1e-4 (8 as 8.001) gives 1e-3 and fails. F(2x2, 3x3)'s (0, 1, 1/2)
+     * round about as direct does, and are held to direct's bound.
      */
-    static final double WINOGRAD_TOL = 1e-4;
+    static double winogradTol(int m) { return m == 4 ? 1e-4 : TOL; }
 
-    @ParameterizedTest(name = "winograd n{0} c{1} k{2} {3}x{4} in, {5}, bias {6}, relu {7}")
+    @ParameterizedTest(name = "winograd F({8}x{8}) n{0} c{1} k{2} {3}x{4} in, {5}, bias {6}, relu {7}")
     @CsvSource({
-            // n, c, k, h, w, padding, bias, relu
-            "2, 16, 24, 9, 9, SAME, true, false",     // 3x3 tiles per image, the last ones cut
-            "1, 20, 17, 13, 10, VALID, false, false",  // K not a multiple of the micro-tile; dx with pads 2
-            "3, 33, 40, 8, 8, SAME, true, true",
-            "2, 3, 5, 4, 4, SAME, false, true",        // one tile, more padding than input
-            "1, 64, 64, 14, 14, SAME, true, true"      // a longer reduction (576 terms)
+            // n, c, k, h, w, padding, bias, relu, m (F(m x m, 3x3))
+            "2, 16, 24, 9, 9, SAME, true, false, 4",     // 3x3 tiles per image, the last ones cut
+            "2, 16, 24, 9, 9, SAME, true, false, 2",
+            "1, 20, 17, 13, 10, VALID, false, false, 4",  // K not a multiple of the micro-tile; dx with pads 2
+            "1, 20, 17, 13, 10, VALID, false, false, 2",
+            "3, 33, 40, 8, 8, SAME, true, true, 4",
+            "3, 33, 40, 7, 8, SAME, true, true, 2",
+            "2, 3, 5, 4, 4, SAME, false, true, 4",        // one tile, more padding than input
+            "2, 3, 5, 3, 3, SAME, false, true, 2",
+            "1, 64, 64, 14, 14, SAME, true, true, 4",     // a longer reduction (576 terms)
+            "1, 64, 64, 15, 14, SAME, true, true, 2"
     })
-    void winogradConv(int n, int c, int k, int h, int w, String pad, boolean bias, boolean relu) {
+    void winogradConv(int n, int c, int k, int h, int w, String pad, boolean bias, boolean relu, int m) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
         int[] v = p.vertical(h, 3, 1), hz = p.horizontal(w, 3, 1);
         ConvDesc d = new ConvDesc(Shape.nchw(n, c, h, w), k, 3, 3, 1, 1, v[0], v[1], hz[0], hz[1], bias, relu ? Activation.RELU : Activation.NONE);
-        try (CpuBackend wino = new CpuBackend(2, "winograd")) {
+        double tol = winogradTol(m);
+        try (CpuBackend wino = new CpuBackend(2, "winograd" + m)) {
             var pc = wino.conv(d);
-            assertEquals("winograd", pc.algorithm());
+            assertEquals("winograd" + m, pc.algorithm());
             var pr = ref.conv(d);
             Twin x = random(d.x()), wt = random(d.w()), b = bias ? random(Shape.of(k)) : null, y = empty(d.y()), dz = random(d.y());
             pc.forward(x.c(), wt.c(), b == null ? null : b.c(), y.c());
             pr.forward(x.r(), wt.r(), b == null ? null : b.r(), y.r());
-            assertAgree("winograd y", y, WINOGRAD_TOL);
-            checkGradient("winograd dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), g.get(0), null, null), 1, WINOGRAD_TOL);
-            checkGradient("winograd dw", d.w(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, g.get(0), null), 1, WINOGRAD_TOL);
+            assertAgree("winograd y", y, tol);
+            checkGradient("winograd dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), g.get(0), null, null), 1, tol);
+            checkGradient("winograd dw", d.w(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, wt), side(be, dz), null, g.get(0), null), 1, tol);
             // all three in one call
             for (boolean acc : new boolean[] {false, true}) {
                 Twin gx = random(d.x()), gw = random(d.w()), gb = random(Shape.of(k));
                 pc.backward(x.c(), wt.c(), dz.c(), new Grad(gx.c(), acc), new Grad(gw.c(), acc), new Grad(gb.c(), acc));
                 pr.backward(x.r(), wt.r(), dz.r(), new Grad(gx.r(), acc), new Grad(gw.r(), acc), new Grad(gb.r(), acc));
-                assertAgree("winograd dx with dw, db", gx, WINOGRAD_TOL);
-                assertAgree("winograd dw with dx, db", gw, WINOGRAD_TOL);
+                assertAgree("winograd dx with dw, db", gx, tol);
+                assertAgree("winograd dw with dx, db", gw, tol);
                 assertAgree("db with winograd's dx, dw", gb);
             }
         }
     }
 
     /** Tiles processed in several chunks (a chunk is one micro-panel of 32 tiles here) give the same result as one. */
-    @Test
-    void winogradChunks() {
-        int n = 3, c = 7, k = 9, h = 17, w = 15; // 5 x 4 tiles per image, 60 tiles: two chunks
+    @ParameterizedTest(name = "F({0}x{0})")
+    @ValueSource(ints = {2, 4})
+    void winogradChunks(int m) {
+        int n = 3, c = 7, k = 9, h = 17, w = 15; // 60 tiles of 4x4 (240 of 2x2): two chunks (eight)
         ConvDesc d = new ConvDesc(Shape.nchw(n, c, h, w), k, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
         var pr = ref.conv(d);
         Twin x = random(d.x()), wt = random(d.w()), b = random(Shape.of(k)), y = empty(d.y());
-        CpuWinograd small = new CpuWinograd(cpu, n, c, h, w, k, h, w, 1, 1, 1);
+        CpuWinograd small = new CpuWinograd(cpu, m == 4 ? WinogradRows.F4 : WinogradRows.F2, n, c, h, w, k, h, w, 1, 1, 1);
         small.run(CpuBackend.data(x.c()), small.filters(CpuBackend.data(wt.c()), false), CpuBackend.data(b.c()), false, false, CpuBackend.data(y.c()));
         pr.forward(x.r(), wt.r(), b.r(), y.r());
-        assertAgree("winograd y in chunks", y, WINOGRAD_TOL);
-        // the filter gradient in chunks of 32 tiles (2 chunks), accumulated
+        assertAgree("winograd y in chunks", y, winogradTol(m));
+        // the filter gradient in chunks of 32 tiles, accumulated
         Twin dz = random(d.y()), dw = random(d.w());
         small.filterGradient(CpuBackend.data(x.c()), CpuBackend.data(dz.c()), true, CpuBackend.data(dw.c()));
         pr.backward(x.r(), wt.r(), dz.r(), null, new Grad(dw.r(), true), null);
-        assertAgree("winograd dw in chunks", dw, WINOGRAD_TOL);
+        assertAgree("winograd dw in chunks", dw, winogradTol(m));
     }
 
-    /** auto takes Winograd only for 3x3 stride-1 layers with 16+ channels and 64+ output tiles. */
+    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 16+ channels and 1024+ output pixels. */
     @Test
     void autoChoosesWinogradWhereItPays() {
-        assertEquals("winograd", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 64, 7, 7), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {

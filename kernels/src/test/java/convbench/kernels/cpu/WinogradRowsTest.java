@@ -22,7 +22,11 @@ class WinogradRowsTest {
 
     @Test
     void vectorMatchesScalarBitForBit() {
-        WinogradRows vector = new VectorWinogradRows(), scalar = new ScalarWinogradRows();
+        vectorMatchesScalar(new VectorWinogradRows(), new ScalarWinogradRows());
+        vectorMatchesScalar(new VectorWinograd2Rows(), new ScalarWinograd2Rows());
+    }
+
+    private static void vectorMatchesScalar(WinogradRows vector, WinogradRows scalar) {
         for (int n : new int[] {1, 15, 16, 37, 100}) {
             float[] a = random(6 * n + 3, n);
             float[] bv = new float[6 * n + 5], bs = new float[6 * n + 5];
@@ -46,14 +50,19 @@ class WinogradRowsTest {
 
     @Test
     void transformsComposeToACorrelation() {
-        WinogradRows rows = new ScalarWinogradRows();
-        float[] d = random(6, 7), g = random(3, 8);
-        float[] v = new float[6], u = new float[6], m = new float[6], y = new float[4];
+        transformsComposeToACorrelation(new ScalarWinogradRows());
+        transformsComposeToACorrelation(new ScalarWinograd2Rows());
+    }
+
+    private static void transformsComposeToACorrelation(WinogradRows rows) {
+        int t = rows.tile(), m = rows.step();
+        float[] d = random(t, 7), g = random(3, 8);
+        float[] v = new float[t], u = new float[t], p = new float[t], y = new float[m];
         rows.input(d, 0, 1, v, 0, 1, 1);
         rows.filter(g, 0, 1, u, 0, 1, 1);
-        for (int i = 0; i < 6; i++) m[i] = u[i] * v[i];
-        rows.output(m, 0, 1, y, 0, 1, 1);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < t; i++) p[i] = u[i] * v[i];
+        rows.output(p, 0, 1, y, 0, 1, 1);
+        for (int i = 0; i < m; i++) {
             double direct = d[i] * (double) g[0] + d[i + 1] * (double) g[1] + d[i + 2] * (double) g[2];
             assertEquals(direct, y[i], 1e-5, "output " + i);
         }
@@ -62,9 +71,14 @@ class WinogradRowsTest {
     /** The filter gradient's transforms are the transposes of the forward's: <A z, m> = <z, A^T m> and <G^T a, g> = <a, G g>. */
     @Test
     void adjointsAreTransposes() {
-        WinogradRows rows = new ScalarWinogradRows();
-        float[] z = random(4, 1), m = random(6, 2), a = random(6, 3), g = random(3, 4);
-        float[] az = new float[6], atm = new float[4], gta = new float[3], gg = new float[6];
+        adjointsAreTransposes(new ScalarWinogradRows());
+        adjointsAreTransposes(new ScalarWinograd2Rows());
+    }
+
+    private static void adjointsAreTransposes(WinogradRows rows) {
+        int t = rows.tile(), s = rows.step();
+        float[] z = random(s, 1), m = random(t, 2), a = random(t, 3), g = random(3, 4);
+        float[] az = new float[t], atm = new float[s], gta = new float[3], gg = new float[t];
         rows.outputAdjoint(z, 0, 1, az, 0, 1, 1);
         rows.output(m, 0, 1, atm, 0, 1, 1);
         assertEquals(dot(az, m), dot(z, atm), 1e-5);

@@ -1,0 +1,79 @@
+package convbench.kernels.cpu;
+
+/**
+ * {@link WinogradRows} of F(2x2, 3x3) (interpolation points 0, 1, -1 and infinity) as plain loops:
+ * portable, the definition, and the tail of {@link VectorWinograd2Rows}. Its matrices:
+ * <pre>
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]     G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1]
+ * </pre>
+ */
+final class ScalarWinograd2Rows implements WinogradRows {
+    @Override public int tile() { return 4; }
+
+    @Override public int step() { return 2; }
+
+    @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { inputRows(a, ao, as, b, bo, bs, n); }
+
+    @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputRows(a, ao, as, b, bo, bs, n); }
+
+    @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterRows(a, ao, as, b, bo, bs, n); }
+
+    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputAdjointRows(a, ao, as, b, bo, bs, n); }
+
+    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterAdjointRows(a, ao, as, b, bo, bs, n); }
+
+    /** 4 rows to 4: B^T a. */
+    static void inputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
+            b[bo + q] = a0 - a2;
+            b[bo + bs + q] = a1 + a2;
+            b[bo + 2 * bs + q] = a2 - a1;
+            b[bo + 3 * bs + q] = a1 - a3;
+        }
+    }
+
+    /** 4 rows to 2: A^T a. */
+    static void outputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
+            b[bo + q] = a0 + a1 + a2;
+            b[bo + bs + q] = a1 - a2 - a3;
+        }
+    }
+
+    /** 3 rows to 4: G a. */
+    static void filterRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q];
+            float even = a0 + a2;
+            b[bo + q] = a0;
+            b[bo + bs + q] = (even + a1) * 0.5f;
+            b[bo + 2 * bs + q] = (even - a1) * 0.5f;
+            b[bo + 3 * bs + q] = a2;
+        }
+    }
+
+    /** 2 rows to 4: A a, A = [1 0; 1 1; 1 -1; 0 -1]. */
+    static void outputAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q];
+            b[bo + q] = a0;
+            b[bo + bs + q] = a0 + a1;
+            b[bo + 2 * bs + q] = a0 - a1;
+            b[bo + 3 * bs + q] = -a1;
+        }
+    }
+
+    /** 4 rows to 3: G^T a, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]. */
+    static void filterAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+        for (int q = 0; q < n; q++) {
+            float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
+            float half = (a1 + a2) * 0.5f;
+            b[bo + q] = a0 + half;
+            b[bo + bs + q] = (a1 - a2) * 0.5f;
+            b[bo + 2 * bs + q] = half + a3;
+        }
+    }
+}
