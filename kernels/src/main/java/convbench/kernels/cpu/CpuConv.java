@@ -19,7 +19,10 @@ import convbench.engine.plan.ConvPlan;
 final class CpuConv implements ConvPlan {
     /** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
     enum Choice {
-        /** F(2x2, 3x3) where it pays: 3x3 stride 1, at least 16 channels in and out, at least 1024 output pixels. */
+        /**
+         * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link #AUTO_CHANNELS} channels in and out, at
+         * least 1024 output pixels; its filter gradient from twice those channels.
+         */
         AUTO("auto", WinogradRows.F2),
         /** none: im2col and matrix products everywhere */
         DIRECT("direct", null),
@@ -43,7 +46,7 @@ final class CpuConv implements ConvPlan {
 
         String describe() {
             return switch (this) {
-                case AUTO -> "auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of 16+ channels and 1024+ output pixels, else im2col + gemm)";
+                case AUTO -> "auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of " + AUTO_CHANNELS + "+ channels and 1024+ output pixels, else im2col + gemm)";
                 case DIRECT -> "direct (im2col + gemm everywhere)";
                 case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
                 case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
@@ -58,6 +61,12 @@ final class CpuConv implements ConvPlan {
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
     private final CpuWinograd winograd, winogradData;
     private final WinogradRows rows; // the Winograd algorithm in use, or null
+    private final boolean winogradFilter; // the filter gradient by Winograd too (else im2col's)
+    /**
+     * auto's threshold, in channels in and out: measured per layer (one thread, CPU time) F(2x2, 3x3) was
+     * slower than im2col at 64 channels, even at 128 and faster from 256 (forward, data gradient).
+     */
+    static final int AUTO_CHANNELS = 128;
 
     // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
@@ -92,9 +101,12 @@ final class CpuConv implements ConvPlan {
         boolean use = switch (choice) {
             case DIRECT -> false;
             case WINOGRAD2, WINOGRAD4 -> eligible;
-            case AUTO -> eligible && c >= 16 && k >= 16 && (long) n * oh * ow >= 1024;
+            case AUTO -> eligible && c >= AUTO_CHANNELS && k >= AUTO_CHANNELS && (long) n * oh * ow >= 1024;
         };
         rows = use ? choice.rows : null;
+        // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
+        // than im2col's below that (its dU products are long and thin)
+        winogradFilter = use && (choice != Choice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
@@ -102,7 +114,10 @@ final class CpuConv implements ConvPlan {
 
     @Override public ConvDesc desc() { return d; }
 
-    @Override public String algorithm() { return rows != null ? "winograd" + rows.step() : direct ? "gemm" : "im2col+gemm"; }
+    @Override public String algorithm() {
+        if (rows == null) return direct ? "gemm" : "im2col+gemm";
+        return "winograd" + rows.step() + (winogradFilter ? "" : ", dw im2col+gemm");
+    }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
         float[] x = CpuBackend.data(xt), y = CpuBackend.data(yt);
@@ -216,8 +231,8 @@ final class CpuConv implements ConvPlan {
         float[] dz = CpuBackend.data(dzt);
         if (dx != null)
             winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
-        if (dw != null) winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
-        if (db != null) gemmBackward(xt, wt, dzt, null, null, db);
+        if (dw != null && winogradFilter) winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+        if (db != null || (dw != null && !winogradFilter)) gemmBackward(xt, wt, dzt, null, winogradFilter ? null : dw, db);
     }
 
     /** The gradients wanted (not null) by matrix products: dx = W^T . dz through col2im, dw = dz . col^T, db = sum dz. */

@@ -73,7 +73,10 @@ final class CpuWinograd {
         int perTile = positions * (in + out);
         // chunks of at most chunkFloats (at least one micro-panel of tiles), as many as a multiple of the
         // threads and of equal size, so that the workers finish together
-        int byMemory = Math.max(Sgemm.NR, chunkFloats / perTile);
+        // and, where the filters are large, enough tiles that reading all of U once per chunk costs no more
+        // than the chunk's own V and M (up to 8 times chunkFloats)
+        int amortize = Math.min(in * out / (in + out), 8 * (chunkFloats / perTile));
+        int byMemory = Math.max(Sgemm.NR, Math.max(chunkFloats / perTile, amortize));
         int threads = be.threads(), chunks = (tiles + byMemory - 1) / byMemory;
         chunks = (chunks + threads - 1) / threads * threads;
         chunk = Math.max(1, (tiles + chunks - 1) / chunks);

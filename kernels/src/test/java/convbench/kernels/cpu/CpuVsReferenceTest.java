@@ -248,16 +248,36 @@ class CpuVsReferenceTest {
         assertAgree("winograd dw in chunks", dw, winogradTol(m));
     }
 
-    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 16+ channels and 1024+ output pixels. */
+    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels and 1024+ output pixels, its dw from 256. */
     @Test
     void autoChoosesWinogradWhereItPays() {
-        assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
-            assertEquals("im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+            assertEquals("im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        }
+    }
+
+    /** auto's F(2x2) forward and data gradient with im2col's filter gradient, all three in one call. */
+    @Test
+    void autoWinogradWithIm2colFilterGradient() {
+        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, 23, 23), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE); // 1058 output pixels
+        var pc = cpu.conv(d);
+        assertEquals("winograd2, dw im2col+gemm", pc.algorithm());
+        var pr = ref.conv(d);
+        Twin x = random(d.x()), wt = random(d.w()), dz = random(d.y());
+        for (boolean acc : new boolean[] {false, true}) {
+            Twin gx = random(d.x()), gw = random(d.w()), gb = random(Shape.of(128));
+            pc.backward(x.c(), wt.c(), dz.c(), new Grad(gx.c(), acc), new Grad(gw.c(), acc), new Grad(gb.c(), acc));
+            pr.backward(x.r(), wt.r(), dz.r(), new Grad(gx.r(), acc), new Grad(gw.r(), acc), new Grad(gb.r(), acc));
+            assertAgree("dx", gx);
+            assertAgree("dw", gw);
+            assertAgree("db", gb);
         }
     }
 
