@@ -99,20 +99,46 @@ abstract class ReferencePlans implements Backend {
         out.commit();
     }
 
-    // ---- plans: each calls its op's reference arithmetic ----
+    /** Runs conv's or dense's reference forward into y, then the activation they fuse (in place), then rounds y like any output. */
+    private void activated(Activation act, Tensor y, Runnable forward) {
+        forward.run();
+        if (act == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
+        written(y);
+    }
+
+    // ---- plans: each calls its op's reference arithmetic, a line a call ----
 
     @Override public ConvPlan conv(ConvDesc d) {
         return new ConvPlan() {
             @Override public ConvDesc desc() { return d; }
 
             @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
-                Conv2d.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
-                if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
-                written(y);
+                activated(d.act(), y, () -> Conv2d.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y)));
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
                 write(out -> Conv2d.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
+            }
+        };
+    }
+
+    @Override public ActivationPlan activation(Shape shape, Activation kind) {
+        return new ActivationPlan() {
+            @Override public Shape shape() { return shape; }
+
+            @Override public Activation kind() { return kind; }
+
+            @Override public void forward(Tensor x, Tensor y) {
+                if (kind == Activation.RELU) Relu.Reference.forward(data(x), data(y), shape.intSize());
+                else if (x != y) copy(x, y);
+                written(y);
+            }
+
+            @Override public void backward(Tensor y, Tensor dy, Grad dx) {
+                write(out -> {
+                    if (kind == Activation.RELU) Relu.Reference.backward(data(y), data(dy), out.to(dx), shape.intSize());
+                    else Add.Reference.scaleInto(1, data(dy), out.to(dx), shape.intSize());
+                });
             }
         };
     }
@@ -122,43 +148,11 @@ abstract class ReferencePlans implements Backend {
             @Override public DenseDesc desc() { return d; }
 
             @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
-                Dense.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
-                if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
-                written(y);
+                activated(d.act(), y, () -> Dense.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y)));
             }
 
             @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
                 write(out -> Dense.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
-            }
-        };
-    }
-
-    @Override public PoolPlan pool(PoolDesc d) {
-        return new PoolPlan() {
-            @Override public PoolDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Pool.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                write(out -> Pool.Reference.backward(d, data(x), data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public LrnPlan lrn(LrnDesc d) {
-        return new LrnPlan() {
-            @Override public LrnDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Lrn.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                write(out -> Lrn.Reference.backward(d, data(x), data(dy), out.to(dx)));
             }
         };
     }
@@ -193,54 +187,43 @@ abstract class ReferencePlans implements Backend {
         };
     }
 
-    @Override public ActivationPlan activation(Shape shape, Activation kind) {
-        return new ActivationPlan() {
+    @Override public PoolPlan pool(PoolDesc d) {
+        return new PoolPlan() {
+            @Override public PoolDesc desc() { return d; }
+
+            @Override public void forward(Tensor x, Tensor y) { Pool.Reference.forward(d, data(x), data(y)); written(y); }
+
+            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) { write(out -> Pool.Reference.backward(d, data(x), data(dy), out.to(dx))); }
+        };
+    }
+
+    @Override public DropoutPlan dropout(Shape shape, double keep) {
+        return new DropoutPlan() {
             @Override public Shape shape() { return shape; }
 
-            @Override public Activation kind() { return kind; }
+            @Override public double keep() { return keep; }
 
-            @Override public void forward(Tensor x, Tensor y) {
-                if (kind == Activation.RELU) Relu.Reference.forward(data(x), data(y), shape.intSize());
-                else if (x != y) copy(x, y);
+            @Override public Shape reserveShape() { return shape; }
+
+            @Override public void forward(Tensor x, Tensor y, Tensor reserve, long seed) {
+                Dropout.Reference.mask(keep, seed, data(reserve), shape.intSize());
+                Dropout.Reference.forward(data(x), data(reserve), data(y), shape.intSize());
                 written(y);
             }
 
-            @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                write(out -> {
-                    if (kind == Activation.RELU) Relu.Reference.backward(data(y), data(dy), out.to(dx), shape.intSize());
-                    else Add.Reference.scaleInto(1, data(dy), out.to(dx), shape.intSize());
-                });
+            @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
+                write(out -> Dropout.Reference.backward(data(dy), data(reserve), out.to(dx), shape.intSize()));
             }
         };
     }
 
-    @Override public SoftmaxPlan softmax(Shape shape) {
-        return new SoftmaxPlan() {
-            @Override public Shape shape() { return shape; }
+    @Override public LrnPlan lrn(LrnDesc d) {
+        return new LrnPlan() {
+            @Override public LrnDesc desc() { return d; }
 
-            @Override public void forward(Tensor x, Tensor y) {
-                Softmax.Reference.forward(shape, data(x), data(y));
-                written(y);
-            }
+            @Override public void forward(Tensor x, Tensor y) { Lrn.Reference.forward(d, data(x), data(y)); written(y); }
 
-            @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                write(out -> Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public ElementwisePlan elementwise(Shape shape) {
-        return new ElementwisePlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public void add(Tensor a, Tensor b, Tensor y) {
-                Add.Reference.forward(data(a), data(b), data(y), shape.intSize());
-                written(y);
-            }
-
-            @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
-                write(out -> Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize()));
-            }
+            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) { write(out -> Lrn.Reference.backward(d, data(x), data(dy), out.to(dx))); }
         };
     }
 
@@ -269,33 +252,30 @@ abstract class ReferencePlans implements Backend {
         return new WindowPlan() {
             @Override public WindowDesc desc() { return d; }
 
-            @Override public void forward(Tensor x, Tensor y) {
-                Pad.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
+            @Override public void forward(Tensor x, Tensor y) { Pad.Reference.forward(d, data(x), data(y)); written(y); }
 
-            @Override public void backward(Tensor dy, Grad dx) {
-                write(out -> Pad.Reference.backward(d, data(dy), out.to(dx)));
-            }
+            @Override public void backward(Tensor dy, Grad dx) { write(out -> Pad.Reference.backward(d, data(dy), out.to(dx))); }
         };
     }
 
-    @Override public DropoutPlan dropout(Shape shape, double keep) {
-        return new DropoutPlan() {
+    @Override public SoftmaxPlan softmax(Shape shape) {
+        return new SoftmaxPlan() {
             @Override public Shape shape() { return shape; }
 
-            @Override public double keep() { return keep; }
+            @Override public void forward(Tensor x, Tensor y) { Softmax.Reference.forward(shape, data(x), data(y)); written(y); }
 
-            @Override public Shape reserveShape() { return shape; }
+            @Override public void backward(Tensor y, Tensor dy, Grad dx) { write(out -> Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx))); }
+        };
+    }
 
-            @Override public void forward(Tensor x, Tensor y, Tensor reserve, long seed) {
-                Dropout.Reference.mask(keep, seed, data(reserve), shape.intSize());
-                Dropout.Reference.forward(data(x), data(reserve), data(y), shape.intSize());
-                written(y);
-            }
+    @Override public ElementwisePlan elementwise(Shape shape) {
+        return new ElementwisePlan() {
+            @Override public Shape shape() { return shape; }
 
-            @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
-                write(out -> Dropout.Reference.backward(data(dy), data(reserve), out.to(dx), shape.intSize()));
+            @Override public void add(Tensor a, Tensor b, Tensor y) { Add.Reference.forward(data(a), data(b), data(y), shape.intSize()); written(y); }
+
+            @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
+                write(out -> Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize()));
             }
         };
     }
