@@ -30,7 +30,7 @@ final class CompareCommand implements Runnable {
         List<String> names = new ArrayList<>();
         for (String n : nets) names.add(convbench.nets.Nets.spec(n).name());
         try (Session s = new Session(o, List.of(batch.batch), spec.commandLine().getOut(), spec.commandLine().getErr())) {
-            for (String n : names) s.check(n, batch.batch, s.imageSize(n)); // every net, before the first is timed
+            for (String n : names) s.fit.check(n, batch.batch, s.imageSize(n)); // every net, before the first is timed
             Config c = s.config(names, false, null);
             s.say(s.header(c));
             List<Result> results = new ArrayList<>();

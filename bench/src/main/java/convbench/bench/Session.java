@@ -5,11 +5,7 @@ import convbench.engine.BackendOptions;
 import convbench.engine.BackendUnavailableException;
 import convbench.engine.Backends;
 import convbench.engine.DeviceMemoryException;
-import convbench.engine.Ctx;
 import convbench.engine.LayerListener;
-import convbench.engine.MetaBackend;
-import convbench.engine.tensor.Shape;
-import convbench.engine.tensor.Tensor;
 import convbench.nets.Net;
 import convbench.nets.Nets;
 import convbench.nets.Summary;
@@ -24,7 +20,8 @@ import java.util.Map;
 
 /**
  * What run, compare and sweep share: the backend, the live text (header, the seeds' progress and
- * result lines), the measurement of one net in one mode, and writing the report.
+ * result lines), the measurement of one net in one mode, and writing the report. Whether a step fits
+ * before it runs, and the batch that would, is {@link BatchFit}'s.
  */
 final class Session implements AutoCloseable {
     final StepOptions o;
@@ -46,6 +43,8 @@ final class Session implements AutoCloseable {
     private final StringBuilder transcript = new StringBuilder();
     private final StringBuilder results = new StringBuilder();
     private final Progress progress;
+    /** Whether a step fits, and the batch that would (checked before the first step). */
+    final BatchFit fit;
 
     Session(StepOptions o, List<Integer> batches, PrintWriter stdout, PrintWriter stderr) {
         o.validate();
@@ -75,6 +74,7 @@ final class Session implements AutoCloseable {
         if (!gpu && o.cudnnAlgo.equals("find")) ignored.add("--cudnn-algo find");
         if (!gpu && o.profile) ignored.add("--profile");
         this.ignoredGpuOptions = List.copyOf(ignored);
+        this.fit = new BatchFit(modes, gpu, o.classes, o.seed, this::summary);
     }
 
     /** The first clause of a fallback reason ("no NVIDIA driver"), for the one-line header. */
@@ -145,79 +145,14 @@ final class Session implements AutoCloseable {
         results.append(text);
     }
 
-    /** Opens a net as a workload, with its size checked and every mode tried on shapes first (see {@link #check}). */
+    /** Opens a net as a workload, with its size checked and every mode tried on shapes first (see {@link BatchFit#check}). */
     NetWorkload workload(String name, int batch) {
         int size = imageSize(name);
-        check(name, batch, size);
+        fit.check(name, batch, size);
         return new NetWorkload(backend, Nets.spec(name).name(), batch, size, o.classes, o.seed);
     }
 
     int imageSize(String name) { return o.imageSize != null ? o.imageSize : Nets.spec(name).defaultImageSize(); }
-
-    /**
-     * Finds, before any step runs, what would fail later: every mode is run once on shapes only
-     * (MetaBackend), at this batch, so an op's refusal (batch norm in training with one value per
-     * channel) is a usage error with its fix; a tensor too large to index, and on the CPU a step whose
-     * tensors do not fit in the Java heap, fail with the batch that fits.
-     */
-    void check(String name, int batch, int size) {
-        String net = Nets.spec(name).name();
-        long perImage = largestTensorPerImage(net, size);
-        if ((double) perImage * batch > Integer.MAX_VALUE) {
-            long fits = Integer.MAX_VALUE / perImage;
-            throw new UsageException(TextReport.f("--batch %d is too large for %s: its largest tensor would hold %,d elements, more than "
-                    + "the 2^31-1 a tensor can index; use --batch %,d or less", batch, net, perImage * batch, fits));
-        }
-        for (Mode m : modes) {
-            long need;
-            try {
-                need = estimate(net, m, batch, size);
-            } catch (convbench.engine.OpException e) {
-                String fix = m == Mode.FORWARD ? "use a larger --batch or --image-size"
-                        : batch == 1 ? "use --batch 2 or more for " + m.id + ", or --mode forward"
-                        : "use a larger --batch or --image-size for " + m.id + ", or --mode forward";
-                throw new UsageException(e.getMessage() + " (at batch " + batch + ", " + m.id + "): " + fix);
-            }
-            if (gpu) continue; // the device's memory is known only to its backend: an out-of-memory there says what fits
-            long heap = Runtime.getRuntime().maxMemory();
-            if (need > HEAP_SHARE * heap) {
-                int fits = largestBatch(net, m, size, batch, (long) (HEAP_SHARE * heap));
-                throw new RunFailure(TextReport.f("%s %s at batch %d needs about %s of tensors but the Java heap holds at most %s: %s, "
-                                + "or give Java more heap (java -Xmx%dg -jar bench.jar ...)", net, m.id, batch, TextReport.bytes(need),
-                        TextReport.bytes(heap), fits >= 1 ? "use --batch " + fits + " or less" : "use a smaller --image-size",
-                        (long) Math.ceil(need / HEAP_SHARE / (1L << 30)) + 1));
-            }
-        }
-    }
-
-    /** The share of the Java heap a step's tensors may take (the allocator's cache and the JVM need the rest). */
-    static final double HEAP_SHARE = 0.6;
-
-    /** The elements per image of the largest tensor a step makes: the input or a layer's output. */
-    private long largestTensorPerImage(String net, int size) {
-        long max = 3L * size * size;
-        try (MetaBackend meta = new MetaBackend(); Net n = Nets.create(net, meta, o.classes, size, o.seed)) {
-            for (Summary.Row r : summary(n).rows()) max = Math.max(max, r.output().size());
-        }
-        return max;
-    }
-
-    /** The largest batch below {@code above} whose step needs at most {@code available} bytes, 0 if none. */
-    private int largestBatch(String net, Mode mode, int size, int above, long available) {
-        int lo = 0, hi = above; // fits(lo) assumed, fits(hi) false
-        while (hi - lo > 1) {
-            int mid = (lo + hi) >>> 1;
-            boolean fits;
-            try {
-                fits = estimate(net, mode, mid, size) <= available;
-            } catch (convbench.engine.OpException e) {
-                fits = true; // refused on shapes at this batch (batch norm at batch 1), not for memory
-            }
-            if (fits) lo = mid;
-            else hi = mid;
-        }
-        return lo;
-    }
 
     /** Times one mode of a workload, printing the seeds' lines, live progress at least every few seconds, and an estimate. */
     Result measure(NetWorkload w, Mode mode, boolean layers) {
@@ -273,9 +208,9 @@ final class Session implements AutoCloseable {
                 }
             });
         } catch (DeviceMemoryException e) {
-            throw outOfMemory(e, net.name(), mode, w.batch(), net.imageSize());
+            throw fit.outOfMemory(e, net.name(), mode, w.batch(), net.imageSize());
         } catch (OutOfMemoryError e) {
-            throw heapExhausted(net.name(), mode, w.batch(), net.imageSize());
+            throw fit.heapExhausted(net.name(), mode, w.batch(), net.imageSize());
         } finally {
             progress.clear();
         }
@@ -295,46 +230,6 @@ final class Session implements AutoCloseable {
 
     Summary summary(Net net) {
         return summaries.computeIfAbsent(net.name() + "@" + net.imageSize(), k -> net.summary());
-    }
-
-    /**
-     * Out of device memory: the largest batch that should fit, estimated by running the step on
-     * shapes only (MetaBackend counts the bytes a real backend would hold).
-     */
-    private RunFailure outOfMemory(DeviceMemoryException e, String net, Mode mode, int batch, int size) {
-        long available = (long) ((e.free() + e.inUse()) * 0.9);
-        int lo = largestBatch(net, mode, size, batch, available);
-        String hint = lo >= 1 ? "batch " + lo + " should fit: use --batch " + lo + " or less"
-                : "not even batch 1 fits: use a smaller --image-size or a larger GPU";
-        return new RunFailure(e.getMessage() + " at batch " + batch + " (" + net + " " + mode.id + "); " + hint);
-    }
-
-    /** The Java heap ran out although the tensors' estimate fitted (the allocator's cache, the JVM): a batch that leaves room. */
-    private RunFailure heapExhausted(String net, Mode mode, int batch, int size) {
-        long heap = Runtime.getRuntime().maxMemory();
-        int lo = largestBatch(net, mode, size, batch, (long) (HEAP_SHARE / 2 * heap));
-        return new RunFailure(TextReport.f("the Java heap (at most %s) ran out at batch %d (%s %s): %s, or give Java more heap "
-                + "(java -Xmx%dg -jar bench.jar ...)", TextReport.bytes(heap), batch, net, mode.id,
-                lo >= 1 ? "use --batch " + lo + " or less" : "use a smaller --image-size", 2 * Math.max(1, heap >> 30)));
-    }
-
-    /** Peak bytes of one step at this batch, on shapes only; an op's refusal at this batch is an OpException. */
-    long estimate(String net, Mode mode, int batch, int size) {
-        try (MetaBackend meta = new MetaBackend(); Net n = Nets.create(net, meta, o.classes, size, o.seed)) {
-            n.ensureBuilt();
-            try (Tensor x = meta.alloc(Shape.nchw(batch, 3, size, size))) {
-                if (mode == Mode.FORWARD) {
-                    try (Ctx ctx = Ctx.inference(meta)) {
-                        n.forward(ctx, x);
-                    }
-                } else {
-                    try (Ctx ctx = Ctx.training(meta, 0)) {
-                        n.backward(ctx, n.forward(ctx, x));
-                    }
-                }
-                return meta.memory().peakInUse();
-            }
-        }
     }
 
     /** Writes the finished report: text (the transcript), json or csv, to --output or stdout. */

@@ -49,7 +49,7 @@ final class SweepCommand implements Runnable {
             throw new RunFailure("cannot draw the chart: this Java runtime has no java.desktop module (AWT); use --chart none, or a full JDK");
         if (png != null) Output.check(png);
         try (Session s = new Session(o, batches, spec.commandLine().getOut(), spec.commandLine().getErr())) {
-            for (int b : batches) s.check(name, b, s.imageSize(name)); // every batch, before the first is timed
+            for (int b : batches) s.fit.check(name, b, s.imageSize(name)); // every batch, before the first is timed
             Config c = s.config(List.of(name), false, null);
             s.say(s.header(c));
             List<Result> results = new ArrayList<>();

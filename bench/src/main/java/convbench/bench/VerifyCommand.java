@@ -3,15 +3,9 @@ package convbench.bench;
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
 import convbench.engine.Ctx;
-import convbench.engine.Layer;
 import convbench.engine.Param;
-import convbench.engine.LayerListener;
 import convbench.engine.tensor.Shape;
-import convbench.engine.Tape;
 import convbench.engine.tensor.Tensor;
-import convbench.engine.ops.Pool;
-import convbench.engine.plan.PoolDesc;
-import convbench.engine.spec.PoolMode;
 import convbench.engine.reference.ReferenceBackend;
 import convbench.nets.Net;
 import convbench.nets.Nets;
@@ -23,9 +17,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -84,106 +76,6 @@ final class VerifyCommand implements Runnable {
         return precision.equals("tf32") ? 3e-2 : 1e-3;
     }
 
-    /** What one layer made in one run: its output, then each gradient it wrote (of what, and the values). */
-    private static final class Record {
-        double[] output;
-        double[] input; // a max pool's, for its ties
-        final List<String> gradNames = new ArrayList<>();
-        final List<double[]> grads = new ArrayList<>();
-    }
-
-    /** Records every layer's output and written gradients, by layer name, in the order they run. */
-    private static final class Recorder implements LayerListener {
-        final Map<String, Record> layers = new LinkedHashMap<>();
-        final List<String> backwardOrder = new ArrayList<>();
-        /** The device's run, whose relu decisions at kinks this run takes over (null: the device's own run). */
-        private final Recorder follow;
-        int followed;
-
-        Recorder(Recorder follow) { this.follow = follow; }
-
-        @Override public void forwarded(Layer layer, Tensor[] inputs, Tensor[] outputs) {
-            Record r = layers.computeIfAbsent(layer.name(), k -> new Record());
-            double[] v = outputs[0].toDoubles();
-            boolean maxPool = layer instanceof Pool p && p.desc().mode() == PoolMode.MAX;
-            if (maxPool) r.input = inputs[0].toDoubles();
-            if (follow != null) {
-                Record device = follow.layers.get(layer.name());
-                if (layer.describe().endsWith("relu") && followKinks(v, device.output)) outputs[0].set(v);
-                if (maxPool && followTies(((Pool) layer).desc(), r.input, v, device.input)) {
-                    inputs[0].set(r.input);
-                    outputs[0].set(v);
-                }
-            }
-            r.output = v;
-        }
-
-        /**
-         * A max pool whose window holds two values within rounding of each other may route its gradient to
-         * either: where the device's first maximum (of its own input) is another cell than this run's, and
-         * the two cells differ here by less than KINK times the input's rms difference (device vs this run),
-         * this run's input at the device's cell is raised to the maximum (one ulp above it where the device's
-         * cell comes later, since the first maximum wins), so both backward passes route alike.
-         */
-        private boolean followTies(PoolDesc d, double[] x, double[] y, double[] device) {
-            double sq = 0;
-            for (int i = 0; i < x.length; i++) sq += (x[i] - device[i]) * (x[i] - device[i]);
-            double band = KINK * Math.sqrt(sq / Math.max(1, x.length));
-            int h = d.x().h(), w = d.x().w(), oh = d.outH(), ow = d.outW();
-            boolean changed = false;
-            for (int plane = 0; plane < d.x().n() * d.x().c(); plane++)
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++) {
-                        int here = -1, there = -1;
-                        for (int p = 0; p < d.kh(); p++)
-                            for (int q = 0; q < d.kw(); q++) {
-                                int ih = i * d.strideH() + p - d.padTop(), iw = j * d.strideW() + q - d.padLeft();
-                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                                int at = (plane * h + ih) * w + iw;
-                                if (here < 0 || x[at] > x[here]) here = at;
-                                if (there < 0 || device[at] > device[there]) there = at;
-                            }
-                        if (here == there || x[here] - x[there] > band) continue;
-                        x[there] = there < here ? x[here] : Math.nextUp(x[here]);
-                        y[(plane * oh + i) * ow + j] = x[there];
-                        followed++;
-                        changed = true;
-                    }
-            return changed;
-        }
-
-        /**
-         * A relu whose input lies within rounding of 0 may go either way on the two backends: where the
-         * device's output and this one disagree on whether an element is positive, and both values lie within
-         * KINK times the layer's rms difference (device vs this run) of 0, this run takes the device's decision
-         * (0, or the smallest positive double), so both backward passes use the same relu mask. The change to
-         * the output is below that rounding. Returns true when it changed v.
-         */
-        private boolean followKinks(double[] v, double[] device) {
-            double sq = 0;
-            for (int i = 0; i < v.length; i++) sq += (v[i] - device[i]) * (v[i] - device[i]);
-            double band = KINK * Math.sqrt(sq / Math.max(1, v.length));
-            boolean changed = false;
-            for (int i = 0; i < v.length; i++) {
-                boolean devicePositive = device[i] > 0;
-                if (devicePositive == v[i] > 0 || Math.abs(v[i]) > band || Math.abs(device[i]) > band) continue;
-                v[i] = devicePositive ? Double.MIN_VALUE : 0;
-                followed++;
-                changed = true;
-            }
-            return changed;
-        }
-
-        @Override public void gradientsWritten(Layer layer, List<Tape.Write> writes) {
-            Record r = layers.computeIfAbsent(layer.name(), k -> new Record());
-            backwardOrder.add(layer.name());
-            for (Tape.Write w : writes) {
-                r.gradNames.add("d " + w.of());
-                r.grads.add(w.grad().toDoubles());
-            }
-        }
-    }
-
     @Override public void run() {
         if (batch < 2) throw new UsageException("--batch must be at least 2 (batch norm needs more than one value per channel), got " + batch);
         if (classes <= 0) throw new UsageException("--classes must be positive, got " + classes);
@@ -212,10 +104,10 @@ final class VerifyCommand implements Runnable {
                     + " parameters and input moved by float32's rounding: the drift rounding alone causes"));
             out.println(TextReport.para("kinks", TextReport.f("where the two disagree on a relu output's sign within %.0f x the layer's rms difference"
                     + " of 0, or on a max pool's winner between cells that close, the reference takes the device's decision, so both"
-                    + " backward passes route alike", KINK)));
+                    + " backward passes route alike", VerifyRecorder.KINK)));
             out.flush();
-            Recorder onDevice = step(s, be, in.size(), dropout, false, null);
-            Recorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy;
+            VerifyRecorder onDevice = step(s, be, in.size(), dropout, false, null);
+            VerifyRecorder onRef = step(s, ref, in.size(), dropout, false, onDevice), noisy;
             try (ReferenceBackend rounding = ReferenceBackend.roundingToFloat32()) {
                 noisy = step(s, rounding, in.size(), dropout, true, onDevice);
             }
@@ -232,8 +124,8 @@ final class VerifyCommand implements Runnable {
             double worst = 0;
             String worstAt = "-";
             int tensors = 0;
-            for (Map.Entry<String, Record> e : onRef.layers.entrySet()) {
-                Record r = e.getValue(), d = onDevice.layers.get(e.getKey()), b = noisy.layers.get(e.getKey());
+            for (Map.Entry<String, VerifyRecorder.Record> e : onRef.layers.entrySet()) {
+                VerifyRecorder.Record r = e.getValue(), d = onDevice.layers.get(e.getKey()), b = noisy.layers.get(e.getKey());
                 if (d == null || b == null) throw new RunFailure("layer " + e.getKey() + " ran on the reference but not on " + be.name());
                 Error outErr = r.output == null ? null : Error.of(d.output, b.output, r.output, 0, tol);
                 double layerScale = 0; // the largest gradient this layer writes: what "numerically zero" is measured against
@@ -314,9 +206,6 @@ final class VerifyCommand implements Runnable {
         double share() { return error / allowed(); }
     }
 
-    /** A relu output within this many times its layer's rms rounding difference of 0 is at a kink: the two backends may decide it differently. */
-    static final double KINK = 10;
-
     /** How many times the reference's own sensitivity to float32 rounding a device may be off. */
     static final double NOISE_FACTOR = 10;
 
@@ -324,8 +213,8 @@ final class VerifyCommand implements Runnable {
      * One forward-backward of the net on be, recording every layer. With perturb, every parameter and the
      * input are first multiplied by 1 + u * 2^-24 (u uniform in [-1, 1)): float32's rounding, applied once.
      */
-    private Recorder step(Nets.Spec s, Backend be, int size, boolean dropout, boolean perturb, Recorder follow) {
-        Recorder rec = new Recorder(follow);
+    private VerifyRecorder step(Nets.Spec s, Backend be, int size, boolean dropout, boolean perturb, VerifyRecorder follow) {
+        VerifyRecorder rec = new VerifyRecorder(follow);
         SplittableRandom rng = new SplittableRandom(seed * 31 + 7);
         double[] image = new double[batch * 3 * size * size];
         float[] f = TensorDump.input(seed, batch, size);

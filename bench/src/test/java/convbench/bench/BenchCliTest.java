@@ -409,7 +409,7 @@ class BenchCliTest {
         assertFalse(huge.out().contains("step"), huge.out());
         // tensors beyond the heap: vgg16 forward at batch 600 holds about 15 GB
         long heap = Runtime.getRuntime().maxMemory();
-        org.junit.jupiter.api.Assumptions.assumeTrue(heap * Session.HEAP_SHARE < 12e9, "this test JVM's heap is larger than vgg16 at batch 600 needs");
+        org.junit.jupiter.api.Assumptions.assumeTrue(heap * BatchFit.HEAP_SHARE < 12e9, "this test JVM's heap is larger than vgg16 at batch 600 needs");
         Out big = run("vgg16", "--device", "cpu", "--batch", "600", "--mode", "forward");
         assertEquals(1, big.code(), big.err());
         big.oneSentenceError();

@@ -1,20 +1,13 @@
 package convbench.engine.ops;
 
 import convbench.engine.Backend;
-import convbench.engine.Ctx;
-import convbench.engine.tensor.Grad;
-import convbench.engine.Layer;
-import convbench.engine.PlanCache;
 import convbench.engine.Model;
 import convbench.engine.OpException;
 import convbench.engine.Padding;
 import convbench.engine.Param;
 import convbench.engine.tensor.Shape;
-import convbench.engine.Tape;
-import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
 import convbench.engine.spec.Activation;
-import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.ConvPlan;
 
@@ -22,19 +15,22 @@ import convbench.engine.plan.ConvPlan;
  * 2-D convolution with optional bias and fused activation, TF semantics:
  * z[n,k,i,j] = b[k] + sum_{c,p,q} x[n, c, i*sh + p - padTop, j*sw + q - padLeft] * w[k,c,p,q], y = act(z).
  * Any kernel height x width (1x7, 7x1, 11x11), SAME (asymmetric when the total pad is odd), VALID or explicit pads.
+ *
+ * <p>Forward and backward are {@link WeightedOp}'s, on the plan {@link #makePlan} makes. Forward: y (N, K, OH, OW)
+ * = act(z), overwritten. Backward: with y = act(z), dz = dy * act'(z), computed in place in dy (its only reader is
+ * this op); dx = conv_transpose(dz, w) (full correlation with the flipped kernel, strides inserting zeros),
+ * dw[k,c,p,q] = sum_{n,i,j} dz[n,k,i,j] * x[n, c, i*sh + p - pt, j*sw + q - pl], db[k] = sum_{n,i,j} dz[n,k,i,j].
+ * dx accumulates when x already has a gradient from another reader; dw and db overwrite on the first use of the step.
  */
-public final class Conv2d extends Layer {
+public final class Conv2d extends WeightedOp<ConvPlan> {
     private final int inChannels, filters, kh, kw, sh, sw;
     private final Padding padding;
-    private final Activation act;
     private final Param w; // (K, C, kh, kw)
     private final Param b; // (K) or null
-    private final PlanCache<Shape, ConvPlan> plan = planCache();
-    private final PlanCache<Shape, ActivationPlan> actPlan = planCache(); // act of the output, when there is one
 
     public Conv2d(Model m, String name, int inChannels, int filters, int kh, int kw, int sh, int sw,
                   Padding padding, boolean bias, Activation act, Init wInit, Init bInit) {
-        super(name);
+        super(name, act);
         if (inChannels <= 0 || filters <= 0)
             throw new OpException("conv2d", name, "channels must be positive, got " + inChannels + " -> " + filters);
         if (kh <= 0 || kw <= 0) throw new OpException("conv2d", name, "kernel " + kh + "x" + kw + " must be positive");
@@ -46,7 +42,6 @@ public final class Conv2d extends Layer {
         this.sh = sh;
         this.sw = sw;
         this.padding = padding;
-        this.act = act;
         this.w = addParam(m.param(name + "/weights", Shape.nchw(filters, inChannels, kh, kw), wInit, true));
         this.b = bias ? addParam(m.param(name + "/biases", Shape.of(filters), bInit, true)) : null;
     }
@@ -60,39 +55,12 @@ public final class Conv2d extends Layer {
                 + (act == Activation.RELU ? " relu" : "");
     }
 
-    /** The plan for this input shape (made once per shape). */
-    ConvPlan plan(Backend be, Shape x) {
-        return plan.get(x, s -> {
-            int[] p = Geometry.pads("conv2d", name(), s, kh, kw, sh, sw, padding);
-            if (s.c() != inChannels)
-                throw new OpException("conv2d", name(), "input has " + s.c() + " channels, weights " + w.shape() + " expect " + inChannels);
-            ConvDesc d = new ConvDesc(s, filters, kh, kw, sh, sw, p[0], p[1], p[2], p[3], b != null, act);
-            ConvPlan made = be.conv(d);
-            if (act != Activation.NONE) actPlan.get(s, k -> be.activation(d.y(), act));
-            return made;
-        });
-    }
-
-    public Tensor forward(Ctx ctx, Tensor x) {
-        ctx.begin(this);
-        ConvPlan p = plan(ctx.backend(), x.shape());
-        Tensor y = ctx.alloc(p.desc().y()); // (N, K, OH, OW)
-        p.forward(x, w.value(), b == null ? null : b.value(), y);
-        macs = p.desc().macs();
-        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
-    }
-
-    /**
-     * With y = act(z): dz = dy * act'(z), computed in place in dy (its only reader is this op);
-     * dx = conv_transpose(dz, w) (full correlation with the flipped kernel, strides inserting zeros),
-     * dw[k,c,p,q] = sum_{n,i,j} dz[n,k,i,j] * x[n, c, i*sh + p - pt, j*sw + q - pl], db[k] = sum_{n,i,j} dz[n,k,i,j].
-     * dx accumulates when x already has a gradient from another reader; dw and db overwrite on the
-     * first use of the step.
-     */
-    private void backward(Tape tape, ConvPlan p, Tensor x, Tensor y) {
-        Tensor dz = tape.grad(y);
-        if (act != Activation.NONE) actPlan.current().backward(y, dz, new Grad(dz, false));
-        p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
+    /** The plan for an input x (N, C, H, W): the pads its padding gives, after checking x's channels against w. */
+    @Override ConvPlan makePlan(Backend be, Shape x) {
+        int[] p = Geometry.pads("conv2d", name(), x, kh, kw, sh, sw, padding);
+        if (x.c() != inChannels)
+            throw new OpException("conv2d", name(), "input has " + x.c() + " channels, weights " + w.shape() + " expect " + inChannels);
+        return be.conv(new ConvDesc(x, filters, kh, kw, sh, sw, p[0], p[1], p[2], p[3], b != null, act));
     }
 
     /**

@@ -1,37 +1,32 @@
 package convbench.engine.ops;
 
 import convbench.engine.Backend;
-import convbench.engine.Ctx;
-import convbench.engine.tensor.Grad;
-import convbench.engine.Layer;
-import convbench.engine.PlanCache;
 import convbench.engine.Model;
 import convbench.engine.OpException;
 import convbench.engine.Param;
 import convbench.engine.tensor.Shape;
-import convbench.engine.Tape;
-import convbench.engine.tensor.Tensor;
 import convbench.engine.init.Init;
 import convbench.engine.spec.Activation;
-import convbench.engine.plan.ActivationPlan;
 import convbench.engine.plan.DenseDesc;
 import convbench.engine.plan.DensePlan;
 
-/** Fully connected: z = x . w^T + b with x (N, in), w (out, in), b (out); y = act(z). */
-public final class Dense extends Layer {
+/**
+ * Fully connected: z = x . w^T + b with x (N, in), w (out, in), b (out); y = act(z).
+ *
+ * <p>Forward and backward are {@link WeightedOp}'s, on the plan {@link #makePlan} makes. Forward: y (N, out) = act(z),
+ * overwritten. Backward: dz = dy * act'(z) (in place in dy); dx (N, in) = dz . w; dw (out, in) = dz^T . x;
+ * db = sum over n of dz. dx accumulates when x already has a gradient; dw, db overwrite on first use.
+ */
+public final class Dense extends WeightedOp<DensePlan> {
     private final int in, out;
-    private final Activation act;
     private final Param w; // (out, in)
     private final Param b; // (out) or null
-    private final PlanCache<Shape, DensePlan> plan = planCache();
-    private final PlanCache<Shape, ActivationPlan> actPlan = planCache(); // act of the output, when there is one
 
     public Dense(Model m, String name, int in, int out, boolean bias, Activation act, Init wInit, Init bInit) {
-        super(name);
+        super(name, act);
         if (in <= 0 || out <= 0) throw new OpException("dense", name, "sizes must be positive, got " + in + " -> " + out);
         this.in = in;
         this.out = out;
-        this.act = act;
         this.w = addParam(m.param(name + "/weights", Shape.of(out, in), wInit, true));
         this.b = bias ? addParam(m.param(name + "/biases", Shape.of(out), bInit, true)) : null;
     }
@@ -44,35 +39,12 @@ public final class Dense extends Layer {
         return "dense " + in + "->" + out + (b != null ? " +b" : "") + (act == Activation.RELU ? " relu" : "");
     }
 
-    private DensePlan plan(Backend be, Shape x) {
-        return plan.get(x, s -> {
-            if (s.rank() != 2 || s.dim(1) != in)
-                throw new OpException("dense", name(), "expects x (N, " + in + "), got x " + s + " (flatten NCHW inputs first)");
-            if (s.n() <= 0) throw new OpException("dense", name(), "empty input x " + s);
-            DenseDesc d = new DenseDesc(s.n(), in, out, b != null, act);
-            DensePlan made = be.dense(d);
-            if (act != Activation.NONE) actPlan.get(s, k -> be.activation(d.y(), act));
-            return made;
-        });
-    }
-
-    public Tensor forward(Ctx ctx, Tensor x) {
-        ctx.begin(this);
-        DensePlan p = plan(ctx.backend(), x.shape());
-        Tensor y = ctx.alloc(p.desc().y()); // (N, out)
-        p.forward(x, w.value(), b == null ? null : b.value(), y);
-        macs = p.desc().macs();
-        return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y), x);
-    }
-
-    /**
-     * dz = dy * act'(z) (in place in dy); dx (N, in) = dz . w; dw (out, in) = dz^T . x; db = sum over n of dz.
-     * dx accumulates when x already has a gradient; dw, db overwrite on first use.
-     */
-    private void backward(Tape tape, DensePlan p, Tensor x, Tensor y) {
-        Tensor dz = tape.grad(y);
-        if (act != Activation.NONE) actPlan.current().backward(y, dz, new Grad(dz, false));
-        p.backward(x, w.value(), dz, tape.gradFor(x), tape.gradFor(w.value()), b == null ? null : tape.gradFor(b.value()));
+    /** The plan for an input x (N, in), after checking that x is flat and in wide. */
+    @Override DensePlan makePlan(Backend be, Shape x) {
+        if (x.rank() != 2 || x.dim(1) != in)
+            throw new OpException("dense", name(), "expects x (N, " + in + "), got x " + x + " (flatten NCHW inputs first)");
+        if (x.n() <= 0) throw new OpException("dense", name(), "empty input x " + x);
+        return be.dense(new DenseDesc(x.n(), in, out, b != null, act));
     }
 
     /** The reference arithmetic of dense (float64 plain loops): the oracle of the fast kernels. */

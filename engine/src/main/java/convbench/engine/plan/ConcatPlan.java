@@ -10,7 +10,13 @@ import java.util.List;
 public interface ConcatPlan extends Plan {
     List<Shape> parts();
 
-    Shape y();
+    /** The parts side by side along channels: (N, the sum of their C, H, W). */
+    default Shape y() {
+        Shape a = parts().get(0);
+        int c = 0;
+        for (Shape s : parts()) c += s.c();
+        return Shape.nchw(a.n(), c, a.h(), a.w());
+    }
 
     /** {@link convbench.engine.ops.Concat.Reference#concat}. */
     void concat(List<Tensor> xs, Tensor y);

@@ -9,7 +9,8 @@ import convbench.engine.tensor.Shape;
  * (TF SAME with an odd total pads one more after). The arithmetic is {@link convbench.engine.ops.Conv2d.Reference}.
  */
 public record ConvDesc(Shape x, int filters, int kh, int kw, int strideH, int strideW,
-                       int padTop, int padBottom, int padLeft, int padRight, boolean bias, Activation act) {
+                       int padTop, int padBottom, int padLeft, int padRight, boolean bias, Activation act)
+        implements WeightedDesc {
 
     public int outH() { return (x.h() + padTop + padBottom - kh) / strideH + 1; }
 

@@ -4,7 +4,7 @@ import convbench.engine.tensor.Grad;
 import convbench.engine.tensor.Tensor;
 
 /** A convolution made for one {@link ConvDesc}: descriptors and algorithms chosen once, reused every step. */
-public interface ConvPlan extends Plan {
+public interface ConvPlan extends WeightedPlan {
     ConvDesc desc();
 
     /** y = act(conv(x, w) + b), overwriting y ({@link convbench.engine.ops.Conv2d.Reference#forward}); b is null without bias. */

@@ -4,7 +4,7 @@ import convbench.engine.tensor.Grad;
 import convbench.engine.tensor.Tensor;
 
 /** A fully connected layer's matrix products (cuBLAS sgemm on the GPU). */
-public interface DensePlan extends Plan {
+public interface DensePlan extends WeightedPlan {
     DenseDesc desc();
 
     /** y = act(x . w^T + b), overwriting y ({@link convbench.engine.ops.Dense.Reference#forward}); b may be null. */

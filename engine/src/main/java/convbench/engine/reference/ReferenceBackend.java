@@ -1,72 +1,32 @@
 package convbench.engine.reference;
 
-import convbench.engine.Backend;
-import convbench.engine.tensor.DType;
-import convbench.engine.tensor.Grad;
 import convbench.engine.MemoryStats;
+import convbench.engine.Timer;
+import convbench.engine.tensor.DType;
 import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Storage;
 import convbench.engine.tensor.Tensor;
-import convbench.engine.Timer;
-import convbench.engine.ops.Add;
-import convbench.engine.ops.BatchNorm;
-import convbench.engine.ops.Concat;
-import convbench.engine.ops.Conv2d;
-import convbench.engine.ops.Dense;
-import convbench.engine.ops.Dropout;
-import convbench.engine.ops.L2Loss;
-import convbench.engine.ops.Lrn;
-import convbench.engine.ops.Pad;
-import convbench.engine.ops.Pool;
-import convbench.engine.ops.Relu;
-import convbench.engine.ops.SgdMomentum;
-import convbench.engine.ops.Softmax;
-import convbench.engine.ops.SoftmaxCrossEntropy;
-import convbench.engine.spec.Activation;
-import convbench.engine.plan.ActivationPlan;
-import convbench.engine.plan.BatchNormDesc;
-import convbench.engine.plan.BatchNormPlan;
-import convbench.engine.plan.ConcatPlan;
-import convbench.engine.plan.ConvDesc;
-import convbench.engine.plan.ConvPlan;
-import convbench.engine.plan.DenseDesc;
-import convbench.engine.plan.DensePlan;
-import convbench.engine.plan.DropoutPlan;
-import convbench.engine.plan.ElementwisePlan;
-import convbench.engine.plan.LossPlan;
-import convbench.engine.plan.LrnDesc;
-import convbench.engine.plan.LrnPlan;
-import convbench.engine.plan.PoolDesc;
-import convbench.engine.plan.PoolPlan;
-import convbench.engine.plan.SgdPlan;
-import convbench.engine.plan.SoftmaxPlan;
-import convbench.engine.plan.WindowDesc;
-import convbench.engine.plan.WindowPlan;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The oracle: every tensor is float64 ({@link DType#F64}) and every plan runs its op's reference
  * arithmetic, the plain loops in the op's own class ({@code Conv2d.Reference}, {@code Lrn.Reference},
- * ...). Nothing here restates a formula: a plan only finds the arrays and says where gradients go.
- *
- * <p>Every reference backward accumulates into the array it is given. Where a {@link Grad}
- * overwrites, the plan hands it a zeroed array and copies that over the gradient afterwards, so the
- * two cases are one code path (and a gradient that is its own dy, as in an in-place relu backward,
- * is read whole before it is written).
+ * ...): the plans, and how they write gradients, are {@link ReferencePlans}'; this class adds the memory
+ * (a double array per tensor) and the clock.
  */
-public final class ReferenceBackend implements Backend {
+public final class ReferenceBackend extends ReferencePlans {
     private long inUse, peak;
-    /** Round every op's outputs to float32 (see {@link #roundingToFloat32}). */
     private final boolean roundOutputs;
 
     /** The oracle: float64 throughout. */
     public ReferenceBackend() { this(false); }
 
-    private ReferenceBackend(boolean roundOutputs) { this.roundOutputs = roundOutputs; }
+    private ReferenceBackend(boolean roundOutputs) {
+        super(roundOutputs);
+        this.roundOutputs = roundOutputs;
+    }
 
     /**
      * The same arithmetic with every op's outputs (activations, gradients, statistics, losses) rounded to
@@ -74,15 +34,6 @@ public final class ReferenceBackend implements Backend {
      * at every op alone. {@code bench verify} uses it as the noise floor a fast backend is judged against.
      */
     public static ReferenceBackend roundingToFloat32() { return new ReferenceBackend(true); }
-
-    /** Rounds the tensors just written to float32 when this backend models float32 storage. */
-    private void written(Tensor... ts) {
-        if (!roundOutputs) return;
-        for (Tensor t : ts) {
-            double[] d = data(t);
-            for (int i = 0; i < t.shape().intSize(); i++) d[i] = (float) d[i];
-        }
-    }
 
     private final class RefStorage extends Storage {
         final double[] data;
@@ -98,36 +49,6 @@ public final class ReferenceBackend implements Backend {
         if (!(t.storage() instanceof RefStorage s))
             throw new IllegalArgumentException("tensor " + t.shape() + " lives on " + t.backend().name() + ", not the reference backend");
         return s.data;
-    }
-
-    private static double[] dataOrNull(Tensor t) { return t == null ? null : data(t); }
-
-    /** The gradients one backward call writes: each accumulates into its array; overwritten ones are copied over at commit. */
-    private final class Writes {
-        private final List<Runnable> commits = new ArrayList<>();
-        private final List<Tensor> targets = new ArrayList<>();
-
-        double[] to(Grad g) {
-            if (g == null) return null;
-            targets.add(g.t());
-            double[] dst = data(g.t());
-            if (g.accumulate()) return dst;
-            double[] fresh = new double[g.t().shape().intSize()];
-            commits.add(() -> System.arraycopy(fresh, 0, dst, 0, fresh.length));
-            return fresh;
-        }
-
-        void commit() {
-            commits.forEach(Runnable::run);
-            written(targets.toArray(new Tensor[0]));
-        }
-    }
-
-    /** Runs one backward, whose gradients it asks for through out.to(grad), then commits them. */
-    private void write(java.util.function.Consumer<Writes> backward) {
-        Writes out = new Writes();
-        backward.accept(out);
-        out.commit();
     }
 
     @Override public String name() { return roundOutputs ? "reference (float32-rounded)" : "reference"; }
@@ -173,248 +94,6 @@ public final class ReferenceBackend implements Backend {
     @Override public void copy(Tensor src, Tensor dst) {
         if (src.size() != dst.size()) throw new IllegalArgumentException("copy between sizes " + src.shape() + " and " + dst.shape());
         System.arraycopy(data(src), 0, data(dst), 0, src.shape().intSize());
-    }
-
-    // ---- plans: each calls its op's reference arithmetic ----
-
-    @Override public ConvPlan conv(ConvDesc d) {
-        return new ConvPlan() {
-            @Override public ConvDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
-                Conv2d.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
-                if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
-                write(out -> Conv2d.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
-            }
-        };
-    }
-
-    @Override public DensePlan dense(DenseDesc d) {
-        return new DensePlan() {
-            @Override public DenseDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
-                Dense.Reference.forward(d, data(x), data(w), dataOrNull(b), data(y));
-                if (d.act() == Activation.RELU) Relu.Reference.forward(data(y), data(y), y.shape().intSize());
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor w, Tensor dz, Grad dx, Grad dw, Grad db) {
-                write(out -> Dense.Reference.backward(d, data(x), data(w), data(dz), out.to(dx), out.to(dw), out.to(db)));
-            }
-        };
-    }
-
-    @Override public PoolPlan pool(PoolDesc d) {
-        return new PoolPlan() {
-            @Override public PoolDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Pool.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                write(out -> Pool.Reference.backward(d, data(x), data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public LrnPlan lrn(LrnDesc d) {
-        return new LrnPlan() {
-            @Override public LrnDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Lrn.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor y, Tensor dy, Grad dx) {
-                write(out -> Lrn.Reference.backward(d, data(x), data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public BatchNormPlan batchNorm(BatchNormDesc d) {
-        return new BatchNormPlan() {
-            @Override public BatchNormDesc desc() { return d; }
-
-            @Override public void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor movingMean, Tensor movingVar,
-                                                  double averageFactor, Tensor saveMean, Tensor saveInvStd) {
-                BatchNorm.Reference.forwardTraining(d, data(x), dataOrNull(gamma), data(beta), data(y),
-                        data(movingMean), data(movingVar), averageFactor, data(saveMean), data(saveInvStd));
-                written(y, movingMean, movingVar, saveMean, saveInvStd);
-            }
-
-            @Override public void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVar, Tensor y) {
-                BatchNorm.Reference.forwardInference(d, data(x), dataOrNull(gamma), data(beta), data(movingMean), data(movingVar), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                                           Grad dx, Grad dgamma, Grad dbeta) {
-                write(out -> BatchNorm.Reference.backward(d, data(x), data(dy), dataOrNull(gamma), data(saveMean), data(saveInvStd),
-                        out.to(dx), out.to(dgamma), out.to(dbeta)));
-            }
-
-            @Override public void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar,
-                                                    Grad dx, Grad dgamma, Grad dbeta) {
-                write(out -> BatchNorm.Reference.backwardInference(d, data(x), data(dy), dataOrNull(gamma), data(movingMean), data(movingVar),
-                        out.to(dx), out.to(dgamma), out.to(dbeta)));
-            }
-        };
-    }
-
-    @Override public ActivationPlan activation(Shape shape, Activation kind) {
-        return new ActivationPlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public Activation kind() { return kind; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                if (kind == Activation.RELU) Relu.Reference.forward(data(x), data(y), shape.intSize());
-                else if (x != y) copy(x, y);
-                written(y);
-            }
-
-            @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                write(out -> {
-                    if (kind == Activation.RELU) Relu.Reference.backward(data(y), data(dy), out.to(dx), shape.intSize());
-                    else Add.Reference.scaleInto(1, data(dy), out.to(dx), shape.intSize());
-                });
-            }
-        };
-    }
-
-    @Override public SoftmaxPlan softmax(Shape shape) {
-        return new SoftmaxPlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Softmax.Reference.forward(shape, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor y, Tensor dy, Grad dx) {
-                write(out -> Softmax.Reference.backward(shape, data(y), data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public ElementwisePlan elementwise(Shape shape) {
-        return new ElementwisePlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public void add(Tensor a, Tensor b, Tensor y) {
-                Add.Reference.forward(data(a), data(b), data(y), shape.intSize());
-                written(y);
-            }
-
-            @Override public void scaleInto(float alpha, Tensor src, Grad dst) {
-                write(out -> Add.Reference.scaleInto(alpha, data(src), out.to(dst), shape.intSize()));
-            }
-        };
-    }
-
-    @Override public ConcatPlan concat(List<Shape> parts) {
-        Shape a = parts.get(0);
-        int c = 0;
-        for (Shape s : parts) c += s.c();
-        Shape y = Shape.nchw(a.n(), c, a.h(), a.w());
-        return new ConcatPlan() {
-            @Override public List<Shape> parts() { return parts; }
-
-            @Override public Shape y() { return y; }
-
-            @Override public void concat(List<Tensor> xs, Tensor out) {
-                List<double[]> arrays = new ArrayList<>();
-                for (Tensor x : xs) arrays.add(data(x));
-                Concat.Reference.concat(parts, arrays, data(out));
-                written(out);
-            }
-
-            @Override public void split(Tensor dy, List<Grad> dxs) {
-                write(out -> {
-                    List<double[]> arrays = new ArrayList<>();
-                    for (Grad g : dxs) arrays.add(out.to(g));
-                    Concat.Reference.split(parts, data(dy), arrays);
-                });
-            }
-        };
-    }
-
-    @Override public WindowPlan window(WindowDesc d) {
-        return new WindowPlan() {
-            @Override public WindowDesc desc() { return d; }
-
-            @Override public void forward(Tensor x, Tensor y) {
-                Pad.Reference.forward(d, data(x), data(y));
-                written(y);
-            }
-
-            @Override public void backward(Tensor dy, Grad dx) {
-                write(out -> Pad.Reference.backward(d, data(dy), out.to(dx)));
-            }
-        };
-    }
-
-    @Override public DropoutPlan dropout(Shape shape, double keep) {
-        return new DropoutPlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public double keep() { return keep; }
-
-            @Override public Shape reserveShape() { return shape; }
-
-            @Override public void forward(Tensor x, Tensor y, Tensor reserve, long seed) {
-                Dropout.Reference.mask(keep, seed, data(reserve), shape.intSize());
-                Dropout.Reference.forward(data(x), data(reserve), data(y), shape.intSize());
-                written(y);
-            }
-
-            @Override public void backward(Tensor dy, Tensor reserve, Grad dx) {
-                write(out -> Dropout.Reference.backward(data(dy), data(reserve), out.to(dx), shape.intSize()));
-            }
-        };
-    }
-
-    @Override public LossPlan loss(Shape shape) {
-        return new LossPlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public void l2(Tensor x, Tensor loss) {
-                data(loss)[0] = L2Loss.Reference.forward(data(x), shape.intSize());
-                written(loss);
-            }
-
-            @Override public void l2Backward(Tensor x, float dloss, Grad dx) {
-                write(out -> L2Loss.Reference.backward(data(x), dloss, out.to(dx), shape.intSize()));
-            }
-
-            @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-                data(loss)[0] = SoftmaxCrossEntropy.Reference.forward(shape.dim(0), shape.dim(1), data(logits), data(labels), data(probs));
-                written(probs, loss);
-            }
-
-            @Override public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float dloss, Grad dlogits) {
-                write(out -> SoftmaxCrossEntropy.Reference.backward(shape.dim(0), shape.dim(1), data(probs), data(labels), dloss, out.to(dlogits)));
-            }
-        };
-    }
-
-    @Override public SgdPlan sgd(Shape shape) {
-        return new SgdPlan() {
-            @Override public Shape shape() { return shape; }
-
-            @Override public void update(Tensor w, Tensor dw, Tensor v, float lr, float momentum) {
-                SgdMomentum.Reference.update(data(w), data(dw), data(v), lr, momentum, shape.intSize());
-                written(w, v);
-            }
-        };
     }
 
     // ---- time ----

@@ -29,9 +29,7 @@ final class CpuElementwise implements ElementwisePlan {
         float[] s = CpuBackend.data(src), d = CpuBackend.data(dst.t());
         boolean acc = dst.accumulate();
         be.chunks(size, 1 << 14, (from, to) -> {
-            if (alpha == 1f) CpuBackend.store(d, from, s, from, to - from, acc);
-            else if (acc) for (int i = from; i < to; i++) d[i] += alpha * s[i];
-            else for (int i = from; i < to; i++) d[i] = alpha * s[i];
+            for (int i = from; i < to; i++) d[i] = CpuBackend.grad(d[i], alpha * s[i], acc);
         });
     }
 }

@@ -110,8 +110,8 @@ final class CpuLrn implements LrnPlan {
             for (int ci = 0; ci < c; ci++) {
                 int o = base + ci * hw + q0, so = ci * BLOCK;
                 powNegBeta(scale, so, t, so, qn); // t now holds s^-beta
-                if (acc) for (int q = 0; q < qn; q++) g[o + q] += dy[o + q] * t[so + q] - k2ab * x[o + q] * sum[so + q];
-                else for (int q = 0; q < qn; q++) g[o + q] = dy[o + q] * t[so + q] - k2ab * x[o + q] * sum[so + q];
+                // dx = dy * s^-beta - 2 alpha beta x * sum, written or added
+                for (int q = 0; q < qn; q++) g[o + q] = CpuBackend.grad(g[o + q], dy[o + q] * t[so + q] - k2ab * x[o + q] * sum[so + q], acc);
             }
         });
     }

@@ -24,7 +24,10 @@ final class ScalarReductions implements Reductions {
     }
 
     @Override public void reluBackward(float[] y, float[] dy, float[] g, int from, int to, boolean accumulate) {
-        if (accumulate) for (int i = from; i < to; i++) g[i] += y[i] > 0f ? dy[i] : 0f;
-        else for (int i = from; i < to; i++) g[i] = y[i] > 0f ? dy[i] : 0f;
+        for (int i = from; i < to; i++) g[i] = CpuBackend.grad(g[i], y[i] > 0f ? dy[i] : 0f, accumulate);
+    }
+
+    @Override public void add(float[] dst, int dOff, float[] src, int sOff, int n) {
+        for (int i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];
     }
 }

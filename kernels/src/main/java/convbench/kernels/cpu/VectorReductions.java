@@ -73,13 +73,20 @@ final class VectorReductions implements Reductions {
         int i = from;
         for (; i + L <= to; i += L) {
             VectorMask<Float> off = FloatVector.fromArray(S, y, i).compare(VectorOperators.LE, 0f);
-            FloatVector v = FloatVector.fromArray(S, dy, i).blend(0f, off);
-            if (accumulate) v = v.add(FloatVector.fromArray(S, g, i));
-            v.intoArray(g, i);
+            store(FloatVector.fromArray(S, dy, i).blend(0f, off), g, i, accumulate);
         }
-        for (; i < to; i++) {
-            float v = y[i] > 0f ? dy[i] : 0f;
-            g[i] = CpuBackend.grad(g[i], v, accumulate);
-        }
+        for (; i < to; i++) g[i] = CpuBackend.grad(g[i], y[i] > 0f ? dy[i] : 0f, accumulate);
+    }
+
+    @Override public void add(float[] dst, int dOff, float[] src, int sOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) store(FloatVector.fromArray(S, src, sOff + i), dst, dOff + i, true);
+        for (; i < n; i++) dst[dOff + i] += src[sOff + i];
+    }
+
+    /** A vector of gradient values written at dst[off ..): v (overwrite) or what is there + v (accumulate); CpuBackend.grad's vector form. */
+    static void store(FloatVector v, float[] dst, int off, boolean accumulate) {
+        if (accumulate) FloatVector.fromArray(S, dst, off).add(v).intoArray(dst, off);
+        else v.intoArray(dst, off);
     }
 }

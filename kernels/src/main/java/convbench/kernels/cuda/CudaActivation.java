@@ -50,7 +50,7 @@ final class CudaActivation implements ActivationPlan {
         if (act != null) {
             Cuda.dnn(cudnnActivationForward(be.dnn(), act, Cuda.ONE, desc, be.ptr(x), Cuda.ZERO, desc, be.ptr(y)), "cudnnActivationForward", what);
         } else if (x.storage() != y.storage()) {
-            be.copyBytes(be.ptr(x), be.ptr(y), Cuda.bytes(shape.size()));
+            be.mem().copyBytes(be.ptr(x), be.ptr(y), Cuda.bytes(shape.size()));
         }
     }
 
@@ -64,7 +64,7 @@ final class CudaActivation implements ActivationPlan {
         } else if (dx.accumulate()) {
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, desc, dyp, Cuda.ONE, desc, dxp), "cudnnAddTensor", what);
         } else if (dy.storage() != dx.t().storage()) {
-            be.copyBytes(dyp, dxp, Cuda.bytes(shape.size()));
+            be.mem().copyBytes(dyp, dxp, Cuda.bytes(shape.size()));
         }
     }
 

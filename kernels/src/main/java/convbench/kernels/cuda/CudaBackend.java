@@ -2,7 +2,6 @@ package convbench.kernels.cuda;
 
 import convbench.engine.Backend;
 import convbench.engine.BackendOptions;
-import convbench.engine.tensor.DType;
 import convbench.engine.MemoryStats;
 import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Storage;
@@ -56,17 +55,10 @@ import static jcuda.jcudnn.JCudnn.cudnnDestroy;
 import static jcuda.jcudnn.JCudnn.cudnnSetStream;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor;
 import static jcuda.runtime.JCuda.cudaFree;
-import static jcuda.runtime.JCuda.cudaDeviceSynchronize;
-import static jcuda.runtime.JCuda.cudaMemcpy;
-import static jcuda.runtime.JCuda.cudaMemcpyAsync;
-import static jcuda.runtime.JCuda.cudaMemsetAsync;
 import static jcuda.runtime.JCuda.cudaSetDevice;
 import static jcuda.runtime.JCuda.cudaStreamCreateWithFlags;
 import static jcuda.runtime.JCuda.cudaStreamDestroy;
 import static jcuda.runtime.JCuda.cudaStreamSynchronize;
-import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyDeviceToDevice;
-import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyDeviceToHost;
-import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyHostToDevice;
 
 /**
  * The CUDA backend: cuDNN and cuBLAS through JCuda, plus convbench's own kernels where those libraries
@@ -76,7 +68,7 @@ import static jcuda.runtime.cudaMemcpyKind.cudaMemcpyHostToDevice;
  *   <li>One cuDNN handle and one cuBLAS handle, both on one non-blocking stream that every call of this
  *       backend uses; nothing synchronises inside a step except {@link Timer#elapsedMillis} (uploads and
  *       downloads synchronise, and happen only outside the timed steps).</li>
- *   <li>Memory from a caching allocator ({@link DeviceAllocator}); plans make their descriptors, choose
+ *   <li>Memory from a caching allocator ({@link CudaMemory}, {@link DeviceAllocator}); plans make their descriptors, choose
  *       their algorithms and reserve the shared workspace when they are created, never in a step.</li>
  *   <li>Precision: "fp32" is strict FP32 (cuDNN CUDNN_FMA_MATH, cuBLAS CUBLAS_DEFAULT_MATH, which never
  *       uses TF32 for FP32 data); "tf32" lets both use TF32 tensor cores (CUDNN_DEFAULT_MATH,
@@ -96,10 +88,9 @@ public final class CudaBackend implements Backend {
     private final cudaStream_t stream = new cudaStream_t();
     private final cudnnHandle dnn = new cudnnHandle();
     private final cublasHandle blas = new cublasHandle();
-    private final DeviceAllocator mem;
+    private final CudaMemory mem;
     private final CudaKernels kernels;
     private final Map<String, String> environment = new LinkedHashMap<>();
-    private DeviceAllocator.Block workspace;
     private boolean closed;
 
     /** The backend the calling thread last bound, or null (for messages about library calls). */
@@ -132,7 +123,7 @@ public final class CudaBackend implements Backend {
             made = 4;
             Cuda.blas(cublasSetStream(blas, stream), "cublasSetStream", where);
             Cuda.blas(cublasSetMathMode(blas, tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "cublasSetMathMode", where);
-            mem = new DeviceAllocator(where);
+            mem = new CudaMemory(this, where);
             kernels = new CudaKernels(this);
         } catch (RuntimeException | Error e) {
             // undo what was made, so a failed open leaves no handle, stream or context reference behind
@@ -194,67 +185,11 @@ public final class CudaBackend implements Backend {
         return s.ptr();
     }
 
-    /** A device buffer for a plan (descriptors' companions: pad buffers, scratch); not tensor memory. Return it with {@link #release}. */
-    DeviceAllocator.Block buffer(long bytes) {
-        enter();
-        return mem.alloc(bytes, false);
-    }
-
-    void release(DeviceAllocator.Block b) {
-        if (b != null && !closed) mem.release(b);
-    }
-
-    /** Gives a large one-off buffer (cudnnFind's scratch) back to the driver instead of the cache. */
-    void releaseToDriver(DeviceAllocator.Block b) {
-        if (b != null && !closed) mem.releaseToDriver(b);
-    }
-
-    /** Grows the shared workspace to at least bytes (at plan creation; never during a step). */
-    synchronized void reserveWorkspace(long bytes) {
-        if (workspace != null && workspace.size() >= bytes) return;
-        // The old block goes back to the driver, not the cache: its size would rarely be asked for again.
-        // Plans read the workspace at each call, so none keeps the old pointer.
-        if (workspace != null) {
-            mem.releaseToDriver(workspace);
-            workspace = null;
-        }
-        workspace = buffer(bytes);
-    }
-
-    synchronized Pointer workspace() { return workspace == null ? new Pointer() : workspace.ptr(); }
-
-    synchronized long workspaceSize() { return workspace == null ? 0 : workspace.size(); }
+    /** The device memory: tensors, plan buffers, the shared workspace, copies and transfers. */
+    CudaMemory mem() { return mem; }
 
     /** cudaMalloc calls so far (the caching allocator's misses). */
     public long mallocCount() { return mem.mallocs(); }
-
-    void memsetZero(Pointer p, long bytes) {
-        Cuda.rt(cudaMemsetAsync(p, 0, bytes, stream), "cudaMemsetAsync", bytes + " bytes");
-    }
-
-    /** dst = src, device to device on the stream. */
-    void copyBytes(Pointer src, Pointer dst, long bytes) {
-        Cuda.rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync", bytes + " bytes device to device");
-    }
-
-    /** Host values into a device buffer (at plan creation). */
-    void uploadFloats(float[] src, Pointer dst) {
-        hostToDevice(src, dst, Cuda.bytes(src.length), src.length + " floats to the device");
-    }
-
-    /**
-     * A synchronous copy from a Java array, never inside a timed step (parameters, images and plan
-     * constants are uploaded before timing starts). JCuda pins the array only for the duration of the
-     * call, and CUDA documents a copy from pageable memory as done only once the device has it after a
-     * synchronisation, so: the stream's earlier work first (it may still use dst), the copy, then the
-     * device, before the array is let go.
-     */
-    private void hostToDevice(float[] src, Pointer dst, long bytes, String what) {
-        enter();
-        Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", what);
-        Cuda.rt(cudaMemcpy(dst, Pointer.to(src), bytes, cudaMemcpyHostToDevice), "cudaMemcpy", what);
-        Cuda.rt(cudaDeviceSynchronize(), "cudaDeviceSynchronize", what);
-    }
 
     /** Every element of a buffer described by desc set to value (cudnnSetTensor). */
     void setTensor(cudnnTensorDescriptor desc, Pointer p, float value) {
@@ -271,59 +206,19 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    @Override public Tensor alloc(Shape shape) {
-        enter();
-        DeviceAllocator.Block b = mem.alloc(Cuda.bytes(Math.max(1, shape.size())), true);
-        return new Tensor(shape, DType.FP32, new CudaStorage(this, b));
-    }
+    @Override public Tensor alloc(Shape shape) { return mem.alloc(shape); }
 
-    @Override public void free(Storage storage) {
-        if (storage instanceof CudaStorage s) mem.release(s.block);
-    }
+    @Override public void free(Storage storage) { mem.free(storage); }
 
-    @Override public void upload(Tensor t, float[] src) {
-        enter();
-        long n = t.size();
-        if (src.length < n) throw new IllegalArgumentException(src.length + " values do not fill a tensor of shape " + t.shape());
-        if (n == 0) return;
-        hostToDevice(src, ptr(t), Cuda.bytes(n), "an upload of " + t.shape());
-    }
+    @Override public void upload(Tensor t, float[] src) { mem.upload(t, src); }
 
-    @Override public void download(Tensor t, float[] dst) {
-        enter();
-        long n = t.size();
-        if (dst.length < n) throw new IllegalArgumentException(dst.length + " floats cannot hold a tensor of shape " + t.shape());
-        if (n == 0) return;
-        // The stream's work first, then a synchronous copy, which returns only once the array holds the values
-        // (an asynchronous one would let JCuda unpin the array while the copy may still be writing it).
-        Cuda.rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "a download of " + t.shape());
-        Cuda.rt(cudaMemcpy(Pointer.to(dst), ptr(t), Cuda.bytes(n), cudaMemcpyDeviceToHost), "cudaMemcpy", "a download of " + t.shape());
-    }
+    @Override public void download(Tensor t, float[] dst) { mem.download(t, dst); }
 
-    @Override public void fill(Tensor t, float value) {
-        enter();
-        if (t.size() == 0) return;
-        if (Float.floatToRawIntBits(value) == 0) {
-            memsetZero(ptr(t), Cuda.bytes(t.size()));
-            return;
-        }
-        cudnnTensorDescriptor d = Cuda.tensor(t.shape());
-        try {
-            setTensor(d, ptr(t), value);
-        } finally {
-            Cuda.destroy(d);
-        }
-    }
+    @Override public void fill(Tensor t, float value) { mem.fill(t, value); }
 
-    @Override public void copy(Tensor src, Tensor dst) {
-        enter();
-        if (src.size() != dst.size()) throw new IllegalArgumentException("copy between sizes " + src.shape() + " and " + dst.shape());
-        if (src.size() > 0) copyBytes(ptr(src), ptr(dst), Cuda.bytes(src.size()));
-    }
+    @Override public void copy(Tensor src, Tensor dst) { mem.copy(src, dst); }
 
-    @Override public MemoryStats memory() {
-        return new MemoryStats(mem.tensorBytes(), mem.peakTensorBytes(), mem.reserved(), mem.peakReserved());
-    }
+    @Override public MemoryStats memory() { return mem.stats(); }
 
     @Override public void resetPeakMemory() { mem.resetPeaks(); }
 
@@ -399,7 +294,6 @@ public final class CudaBackend implements Backend {
         }
         kernels.close();
         mem.close();
-        workspace = null;
         cudnnDestroy(dnn);
         cublasDestroy(blas);
         cudaStreamDestroy(stream);

@@ -65,10 +65,10 @@ final class CudaBatchNorm implements BatchNormPlan {
         deriveParams(pDesc, xDesc, what);
         xBytes = Cuda.bytes(d.x().size());
         pBytes = Cuda.bytes(d.channels());
-        ones = be.buffer(pBytes);
-        zeros = be.buffer(pBytes);
+        ones = be.mem().buffer(pBytes);
+        zeros = be.mem().buffer(pBytes);
         be.setTensor(pDesc, ones.ptr(), 1f);
-        be.memsetZero(zeros.ptr(), pBytes);
+        be.mem().memsetZero(zeros.ptr(), pBytes);
     }
 
     /** Creates pDesc as cuDNN's (1, C, 1, 1) parameter descriptor for x in SPATIAL mode; no handle needed. */
@@ -142,7 +142,7 @@ final class CudaBatchNorm implements BatchNormPlan {
         if (dst.accumulate())
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, pDesc, src, Cuda.ONE, pDesc, be.ptr(dst.t())), "cudnnAddTensor", what);
         else
-            be.copyBytes(src, be.ptr(dst.t()), pBytes);
+            be.mem().copyBytes(src, be.ptr(dst.t()), pBytes);
     }
 
     /** {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}; each output overwritten or accumulated per its Grad. */
@@ -170,12 +170,12 @@ final class CudaBatchNorm implements BatchNormPlan {
             inference(Cuda.beta(dx), be.ptr(dy), be.ptr(dx.t()), scale(gamma), zeros.ptr(), zeros.ptr(), be.ptr(movingVar));
     }
 
-    private DeviceAllocator.Block scratch(DeviceAllocator.Block b, long bytes) { return b != null ? b : be.buffer(bytes); }
+    private DeviceAllocator.Block scratch(DeviceAllocator.Block b, long bytes) { return b != null ? b : be.mem().buffer(bytes); }
 
     @Override public void close() {
         if (closed) return;
         closed = true;
-        for (DeviceAllocator.Block b : new DeviceAllocator.Block[] {ones, zeros, dxScratch, dgScratch, dbScratch, xhat, prod}) be.release(b);
+        for (DeviceAllocator.Block b : new DeviceAllocator.Block[] {ones, zeros, dxScratch, dgScratch, dbScratch, xhat, prod}) be.mem().release(b);
         Cuda.destroy(xDesc, pDesc);
         if (mul != null) cudnnDestroyOpTensorDescriptor(mul);
     }

@@ -89,9 +89,9 @@ final class CudaConv implements ConvPlan {
 
             if (explicit) {
                 pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
-                xPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
-                dxPad = be.buffer(Cuda.bytes((long) n * c * hp * wp));
-                be.memsetZero(xPad.ptr(), Cuda.bytes((long) n * c * hp * wp)); // the border stays zero for good
+                xPad = be.mem().buffer(Cuda.bytes((long) n * c * hp * wp));
+                dxPad = be.mem().buffer(Cuda.bytes((long) n * c * hp * wp));
+                be.mem().memsetZero(xPad.ptr(), Cuda.bytes((long) n * c * hp * wp)); // the border stays zero for good
             } else {
                 pad = null;
                 xPad = dxPad = null;
@@ -135,7 +135,7 @@ final class CudaConv implements ConvPlan {
         Pointer x = xIn(xt), w = be.ptr(wt), y = be.ptr(yt);
         if (fusedNow()) {
             int status = cudnnConvolutionBiasActivationForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, fwdAlgo.algo(),
-                    be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
+                    be.mem().workspace(), be.mem().workspaceSize(), Cuda.ZERO, yDesc, y, bDesc, be.ptr(bt), relu, yDesc, y);
             if (status == 0) return;
             // cuDNN refuses this combination here: fall back for good, and say so once (a refusal other than
             // "not supported" points at a misuse that the unfused calls may then report)
@@ -145,7 +145,7 @@ final class CudaConv implements ConvPlan {
                     + (Cuda.notSupported(status) ? "" : "; this status is not \"not supported\", so report it"));
         }
         run(fwdAlgo, "cudnnConvolutionForward", algo -> cudnnConvolutionForward(be.dnn(), Cuda.ONE, xInDesc, x, wDesc, w, conv, algo,
-                be.workspace(), be.workspaceSize(), Cuda.ZERO, yDesc, y));
+                be.mem().workspace(), be.mem().workspaceSize(), Cuda.ZERO, yDesc, y));
         if (bt != null) // y = 1 * b (broadcast over N, H, W) + 1 * y
             Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, bDesc, be.ptr(bt), Cuda.ONE, yDesc, y), "cudnnAddTensor", what + " bias");
         if (relu != null) // in place
@@ -175,7 +175,7 @@ final class CudaConv implements ConvPlan {
         if (dw != null) {
             Pointer x = xIn(xt), dwPtr = be.ptr(dw.t());
             run(bwdFilterAlgo, "cudnnConvolutionBackwardFilter", algo -> cudnnConvolutionBackwardFilter(be.dnn(), Cuda.ONE, xInDesc, x, yDesc,
-                    dz, conv, algo, be.workspace(), be.workspaceSize(), Cuda.beta(dw), wDesc, dwPtr));
+                    dz, conv, algo, be.mem().workspace(), be.mem().workspaceSize(), Cuda.beta(dw), wDesc, dwPtr));
         }
         if (dx != null) {
             // with explicit padding: the padded-size gradient is overwritten, then its interior cropped into dx
@@ -183,7 +183,7 @@ final class CudaConv implements ConvPlan {
             Pointer beta = pad == null ? Cuda.beta(dx) : Cuda.ZERO;
             Pointer w = be.ptr(wt);
             run(bwdDataAlgo, "cudnnConvolutionBackwardData", algo -> cudnnConvolutionBackwardData(be.dnn(), Cuda.ONE, wDesc, w, yDesc, dz,
-                    conv, algo, be.workspace(), be.workspaceSize(), beta, xInDesc, out));
+                    conv, algo, be.mem().workspace(), be.mem().workspaceSize(), beta, xInDesc, out));
             if (pad != null) pad.backward(be, dxPad.ptr(), be.ptr(dx.t()), dx.accumulate()); // dx (=|+=) interior of dxPad
         }
     }
@@ -206,8 +206,8 @@ final class CudaConv implements ConvPlan {
         if (closed) return;
         closed = true;
         if (pad != null) pad.close();
-        be.release(xPad);
-        be.release(dxPad);
+        be.mem().release(xPad);
+        be.mem().release(dxPad);
         if (descs != null) descs.close();
         if (relu != null) cudnnDestroyActivationDescriptor(relu);
     }

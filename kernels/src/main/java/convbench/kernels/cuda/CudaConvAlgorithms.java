@@ -69,16 +69,16 @@ final class CudaConvAlgorithms {
         Scratch(CudaBackend be, Shape xs, Shape ys, Shape wsh, long xElements) {
             this.be = be;
             try {
-                x = be.buffer(Cuda.bytes(xElements));
-                y = be.buffer(Cuda.bytes(ys.size()));
-                w = be.buffer(Cuda.bytes(wsh.size()));
-                be.memsetZero(x.ptr(), x.size());
-                be.memsetZero(y.ptr(), y.size());
-                be.memsetZero(w.ptr(), w.size());
+                x = be.mem().buffer(Cuda.bytes(xElements));
+                y = be.mem().buffer(Cuda.bytes(ys.size()));
+                w = be.mem().buffer(Cuda.bytes(wsh.size()));
+                be.mem().memsetZero(x.ptr(), x.size());
+                be.mem().memsetZero(y.ptr(), y.size());
+                be.mem().memsetZero(w.ptr(), w.size());
                 // Room for the candidates: a quarter of what is free, at most 1 GiB.
                 long[] free = {0}, total = {0};
                 jcuda.runtime.JCuda.cudaMemGetInfo(free, total);
-                ws = be.buffer(Math.max(1 << 20, Math.min(1L << 30, free[0] / 4)));
+                ws = be.mem().buffer(Math.max(1 << 20, Math.min(1L << 30, free[0] / 4)));
             } catch (RuntimeException e) {
                 close(); // release is null-safe
                 throw e;
@@ -86,10 +86,10 @@ final class CudaConvAlgorithms {
         }
 
         @Override public void close() {
-            be.release(x);
-            be.release(y);
-            be.release(w);
-            be.releaseToDriver(ws); // up to 1 GiB that no tensor will ask for again
+            be.mem().release(x);
+            be.mem().release(y);
+            be.mem().release(w);
+            be.mem().releaseToDriver(ws); // up to 1 GiB that no tensor will ask for again
         }
     }
 
@@ -149,7 +149,7 @@ final class CudaConvAlgorithms {
         DeviceMemoryException[] last = {null};
         java.util.function.LongPredicate reserve = bytes -> {
             try {
-                be.reserveWorkspace(bytes);
+                be.mem().reserveWorkspace(bytes);
                 return true;
             } catch (DeviceMemoryException e) {
                 last[0] = e;

@@ -49,7 +49,7 @@ final class CudaDropout implements DropoutPlan {
         reserveBytes = reserveBytes(desc, what);
         long[] size = {0};
         Cuda.dnn(cudnnDropoutGetStatesSize(be.dnn(), size), "cudnnDropoutGetStatesSize", what);
-        states = be.buffer(Math.max(1, size[0]));
+        states = be.mem().buffer(Math.max(1, size[0]));
         Cuda.dnn(cudnnCreateDropoutDescriptor(dropout), "cudnnCreateDropoutDescriptor", what);
     }
 
@@ -91,7 +91,7 @@ final class CudaDropout implements DropoutPlan {
                     "cudnnDropoutBackward", what);
             return;
         }
-        if (scratch == null) scratch = be.buffer(Cuda.bytes(shape.size()));
+        if (scratch == null) scratch = be.mem().buffer(Cuda.bytes(shape.size()));
         Cuda.dnn(cudnnDropoutBackward(be.dnn(), dropout, desc, be.ptr(dy), desc, scratch.ptr(), be.ptr(reserve), reserveBytes),
                 "cudnnDropoutBackward", what);
         Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.ONE, desc, scratch.ptr(), Cuda.ONE, desc, be.ptr(dx.t())), "cudnnAddTensor", what);
@@ -100,8 +100,8 @@ final class CudaDropout implements DropoutPlan {
     @Override public void close() {
         if (closed) return;
         closed = true;
-        be.release(states);
-        be.release(scratch);
+        be.mem().release(states);
+        be.mem().release(scratch);
         Cuda.destroy(desc);
         cudnnDestroyDropoutDescriptor(dropout);
     }

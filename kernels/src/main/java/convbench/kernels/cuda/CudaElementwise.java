@@ -63,7 +63,7 @@ final class CudaElementwise implements ElementwisePlan {
             return;
         }
         if (!dst.accumulate() && alpha == 1f) {
-            be.copyBytes(be.ptr(src), be.ptr(dst.t()), Cuda.bytes(shape.size()));
+            be.mem().copyBytes(be.ptr(src), be.ptr(dst.t()), Cuda.bytes(shape.size()));
             return;
         }
         Cuda.dnn(cudnnAddTensor(be.dnn(), Cuda.scalar(alpha), desc, be.ptr(src), Cuda.beta(dst), desc, be.ptr(dst.t())), "cudnnAddTensor", what);

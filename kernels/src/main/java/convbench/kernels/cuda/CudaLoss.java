@@ -61,10 +61,10 @@ final class CudaLoss implements LossPlan {
     @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         Cuda.enter(be, closed, "the loss on " + shape);
         if (rows == 0) {
-            be.memsetZero(be.ptr(loss), 4);
+            be.mem().memsetZero(be.ptr(loss), 4);
             return;
         }
-        if (rowLoss == null) rowLoss = be.buffer(Cuda.bytes(rows));
+        if (rowLoss == null) rowLoss = be.mem().buffer(Cuda.bytes(rows));
         be.kernels().launch(softmaxCrossEntropy(be.ptr(logits), be.ptr(labels), be.ptr(probs), rowLoss.ptr(), be.ptr(loss), rows, cols));
     }
 
@@ -102,6 +102,6 @@ final class CudaLoss implements LossPlan {
     @Override public void close() {
         if (closed) return;
         closed = true;
-        be.release(rowLoss);
+        be.mem().release(rowLoss);
     }
 }

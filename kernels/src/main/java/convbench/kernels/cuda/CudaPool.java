@@ -86,15 +86,15 @@ final class CudaPool implements PoolPlan {
         }
         long padded = (long) n * c * hp * wp;
         pad = new StridedCopy(n, c, h, w, hp, wp, 1, 1, extraT, extraL, what + " (explicit pad)");
-        xPad = be.buffer(Cuda.bytes(padded));
-        dxPad = be.buffer(Cuda.bytes(padded));
+        xPad = be.mem().buffer(Cuda.bytes(padded));
+        dxPad = be.mem().buffer(Cuda.bytes(padded));
         if (max) {
             be.setTensor(xInDesc, xPad.ptr(), Float.NEGATIVE_INFINITY); // the border never wins
             r = tmp = null;
             rDesc = null;
             mul = null;
         } else {
-            be.memsetZero(xPad.ptr(), Cuda.bytes(padded));
+            be.mem().memsetZero(xPad.ptr(), Cuda.bytes(padded));
             int oh1 = y.h(), ow1 = y.w();
             float[] ratio = new float[oh1 * ow1];
             for (int i = 0; i < oh1; i++) {
@@ -106,10 +106,10 @@ final class CudaPool implements PoolPlan {
                     ratio[i * ow1 + j] = (float) (d.kh() * d.kw()) / Math.max(1, rows * cols);
                 }
             }
-            r = be.buffer(Cuda.bytes(ratio.length));
-            be.uploadFloats(ratio, r.ptr());
+            r = be.mem().buffer(Cuda.bytes(ratio.length));
+            be.mem().uploadFloats(ratio, r.ptr());
             rDesc = Cuda.tensor(1, 1, oh1, ow1);
-            tmp = be.buffer(Cuda.bytes(y.size()));
+            tmp = be.mem().buffer(Cuda.bytes(y.size()));
             mul = new cudnnOpTensorDescriptor();
             Cuda.dnn(cudnnCreateOpTensorDescriptor(mul), "cudnnCreateOpTensorDescriptor", what);
             Cuda.dnn(cudnnSetOpTensorDescriptor(mul, CUDNN_OP_TENSOR_MUL, CUDNN_DATA_FLOAT, CUDNN_NOT_PROPAGATE_NAN), "cudnnSetOpTensorDescriptor", what);
@@ -170,10 +170,10 @@ final class CudaPool implements PoolPlan {
         if (closed) return;
         closed = true;
         if (pad != null) pad.close();
-        be.release(xPad);
-        be.release(dxPad);
-        be.release(r);
-        be.release(tmp);
+        be.mem().release(xPad);
+        be.mem().release(dxPad);
+        be.mem().release(r);
+        be.mem().release(tmp);
         Cuda.destroy(rDesc);
         if (mul != null) cudnnDestroyOpTensorDescriptor(mul);
         descs.close();

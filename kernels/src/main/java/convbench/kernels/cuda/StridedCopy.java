@@ -72,7 +72,7 @@ final class StridedCopy implements AutoCloseable {
      * buffer whose border never changes pass false).
      */
     void forward(CudaBackend be, Pointer x, Pointer y, boolean zeroRest) {
-        if (zeroRest && !g.coversY) be.memsetZero(y, Cuda.bytes(g.ySize));
+        if (zeroRest && !g.coversY) be.mem().memsetZero(y, Cuda.bytes(g.ySize));
         if (g.empty) return;
         Cuda.dnn(cudnnTransformTensor(be.dnn(), Cuda.ONE, xView, x.withByteOffset(Cuda.bytes(g.xOffset)), Cuda.ZERO,
                 yView, y.withByteOffset(Cuda.bytes(g.yOffset))), "cudnnTransformTensor", what);
@@ -80,7 +80,7 @@ final class StridedCopy implements AutoCloseable {
 
     /** dx[view] = dy[view] (every other cell of dx 0), or dx[view] += dy[view] when accumulating. */
     void backward(CudaBackend be, Pointer dy, Pointer dx, boolean accumulate) {
-        if (!accumulate && !g.coversX) be.memsetZero(dx, Cuda.bytes(g.xSize));
+        if (!accumulate && !g.coversX) be.mem().memsetZero(dx, Cuda.bytes(g.xSize));
         if (g.empty) return;
         Cuda.dnn(cudnnTransformTensor(be.dnn(), Cuda.ONE, yView, dy.withByteOffset(Cuda.bytes(g.yOffset)), accumulate ? Cuda.ONE : Cuda.ZERO,
                 xView, dx.withByteOffset(Cuda.bytes(g.xOffset))), "cudnnTransformTensor", what + " (backward)");
