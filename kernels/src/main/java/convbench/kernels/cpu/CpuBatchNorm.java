@@ -115,8 +115,8 @@ final class CpuBatchNorm implements BatchNormPlan {
             float throughVariance = batchStats ? (float) (gam * inv * inv * dgammaSum / m) : 0f;
             for (int img = 0; img < n; img++) {
                 int o = (img * c + ch) * hw;
-                if (acc) for (int q = o; q < o + hw; q++) g[q] += dyScale * dy[q] - throughMean - throughVariance * (x[q] - mean);
-                else for (int q = o; q < o + hw; q++) g[q] = dyScale * dy[q] - throughMean - throughVariance * (x[q] - mean);
+                for (int q = o; q < o + hw; q++)
+                    g[q] = CpuBackend.grad(g[q], dyScale * dy[q] - throughMean - throughVariance * (x[q] - mean), acc);
             }
         });
     }

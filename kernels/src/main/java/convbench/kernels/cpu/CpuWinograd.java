@@ -195,7 +195,7 @@ final class CpuWinograd {
             for (int i = 0; i < in; i++)
                 for (int e = 0; e < 9; e++) {
                     float val = g[e * in + i];
-                    dw[base + i * 9 + e] = accumulate ? dw[base + i * 9 + e] + val : val;
+                    dw[base + i * 9 + e] = CpuBackend.grad(dw[base + i * 9 + e], val, accumulate);
                 }
         });
     }
@@ -270,7 +270,7 @@ final class CpuWinograd {
                 int row = to + j * dstW, e = j * step * count + q;
                 for (int l = 0; l < colsIn; l++) {
                     float val = y[e + l * count];
-                    dst[row + l] = accumulate ? dst[row + l] + val : val;
+                    dst[row + l] = CpuBackend.grad(dst[row + l], val, accumulate);
                 }
             }
         }
