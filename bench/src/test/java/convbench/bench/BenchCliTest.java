@@ -142,12 +142,25 @@ class BenchCliTest {
         assertTrue(r.out().contains("Forward across 3 steps"), r.out());
     }
 
+    /** --cpu-conv chooses the CPU's convolutions, the header says which rule ran, --layers which kernel each layer ran. */
+    @Test
+    void cpuConvChoiceShowsInTheHeaderAndTheLayerTable() {
+        Out r = run(small("alexnet-conv", "--mode", "forward", "--layers", "--cpu-conv", "winograd4"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("convolution    winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else im2col)"), r.out());
+        assertTrue(Pattern.compile("conv3 +conv 3x3 SAME \\+b relu \\[winograd4\\] +\\d+\\.\\d{3}").matcher(r.out()).find(), r.out());
+        assertTrue(Pattern.compile("conv1 +conv 11x11/4 SAME \\+b relu \\[im2col\\+gemm\\]").matcher(r.out()).find(), r.out());
+        r = run(small("alexnet-conv", "--cpu-conv", "fast"));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--cpu-conv must be auto, direct, winograd2 or winograd4, got fast"), r.err());
+    }
+
     @Test
     void layersAndFps() {
         Out r = run(small("alexnet-conv", "--mode", "forward-backward", "--layers", "--fps", "10"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("per-layer times"), r.out());
-        assertTrue(Pattern.compile("conv2 +conv 5x5 SAME \\+b relu +\\d+\\.\\d{3} +\\d+\\.\\d{3}").matcher(r.out()).find(), r.out());
+        assertTrue(Pattern.compile("conv2 +conv 5x5 SAME \\+b relu \\[im2col\\+gemm\\] +\\d+\\.\\d{3} +\\d+\\.\\d{3}").matcher(r.out()).find(), r.out());
         assertTrue(r.out().contains("frame budget at 10.0 FPS is 100.0 ms"), r.out());
     }
 

@@ -46,10 +46,10 @@ final class CpuConv implements ConvPlan {
 
         String describe() {
             return switch (this) {
-                case AUTO -> "auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of " + AUTO_CHANNELS + "+ channels and 1024+ output pixels, else im2col + gemm)";
+                case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + AUTO_CHANNELS + "+ channels, else im2col)";
                 case DIRECT -> "direct (im2col + gemm everywhere)";
-                case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
-                case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) for every 3x3 stride-1 layer, else im2col + gemm)";
+                case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else im2col)";
+                case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else im2col)";
             };
         }
     }
