@@ -64,7 +64,7 @@ final class Session implements AutoCloseable {
         this.env = new LinkedHashMap<>();
         env.put("backend", backend.name());
         env.putAll(backend.environment());
-        if (!gpu) env.put("java heap", "at most " + TextReport.bytes(Runtime.getRuntime().maxMemory()));
+        if (!gpu) env.put("java heap", "at most " + TextReport.bytes(Runtime.getRuntime().maxMemory()) + collector());
         if (opened.fallbackReason() != null) env.put("gpu fallback", opened.fallbackReason());
         this.nvtx = o.nvtxOn() ? NvtxRanges.open(env) : null;
         this.budgetS = o.budgetSeconds(gpu);
@@ -75,6 +75,23 @@ final class Session implements AutoCloseable {
         if (!gpu && o.profile) ignored.add("--profile");
         this.ignoredGpuOptions = List.copyOf(ignored);
         this.fit = new BatchFit(modes, gpu, o.classes, o.seed, this::summary);
+    }
+
+    /** ", serial collector" and the like: which garbage collector this JVM runs (the relaunch picks serial), or "". */
+    static String collector() {
+        try {
+            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+                String n = gc.getName();
+                if (n.equals("Copy") || n.equals("MarkSweepCompact")) return ", serial collector";
+                if (n.startsWith("G1")) return ", G1 collector";
+                if (n.startsWith("PS ")) return ", parallel collector";
+                if (n.startsWith("ZGC")) return ", ZGC collector";
+                if (n.startsWith("Shenandoah")) return ", Shenandoah collector";
+            }
+        } catch (LinkageError | RuntimeException e) {
+            // a runtime without java.management
+        }
+        return "";
     }
 
     /** The first clause of a fallback reason ("no NVIDIA driver"), for the one-line header. */

@@ -373,7 +373,10 @@ class BenchCliTest {
         }
     }
 
-    /** The jar's relaunch, for real: a second JVM, with the first one's -Xmx and the Vector API; no relaunch for --version or list. */
+    /**
+     * The jar's relaunch, for real: a second JVM, with the first one's -Xmx, the Vector API and the serial
+     * collector (another one when asked for); no relaunch for --version or list.
+     */
     @Test
     void theRelaunchKeepsTheJvmOptionsAndOnlyHappensForArithmetic() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.lang.management.ManagementFactory.getRuntimeMXBean() != null);
@@ -388,7 +391,14 @@ class BenchCliTest {
         assertTrue(heap.find(), r.out());
         double mib = Double.parseDouble(heap.group(1));
         assertTrue(mib > 60 && mib <= 100, "-Xmx97m reached the second JVM: " + mib + " MiB");
+        assertTrue(line(r.out(), "  java heap").endsWith(", serial collector"), "the relaunch picks the serial collector:\n" + r.out());
         assertTrue(r.err().contains("Using incubator modules"), "arithmetic runs in the relaunched JVM: " + r.err());
+        // a collector given is kept
+        List<String> g1 = new ArrayList<>(List.of(java, "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        g1.addAll(List.of(small("alexnet-conv", "--threads", "1", "--batch", "1", "--steps", "1", "--warmup", "0", "--mode", "forward")));
+        Out rg = exec(g1);
+        assertEquals(0, rg.code(), rg.out() + rg.err());
+        assertTrue(line(rg.out(), "  java heap").endsWith(", G1 collector"), rg.out());
         for (String[] quiet : List.of(new String[] {"--version"}, new String[] {"list"}, new String[] {"--help"}, new String[] {"alexnet", "--help"})) {
             List<String> c = new ArrayList<>(base);
             c.addAll(List.of(quiet));
