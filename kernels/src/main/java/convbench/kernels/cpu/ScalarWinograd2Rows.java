@@ -13,18 +13,8 @@ final class ScalarWinograd2Rows implements WinogradRows {
 
     @Override public int step() { return 2; }
 
-    @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { inputRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputAdjointRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterAdjointRows(a, ao, as, b, bo, bs, n); }
-
     /** 4 rows to 4: B^T a. */
-    static void inputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
             b[bo + q] = a0 - a2;
@@ -35,7 +25,7 @@ final class ScalarWinograd2Rows implements WinogradRows {
     }
 
     /** 4 rows to 2: A^T a. */
-    static void outputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
             b[bo + q] = a0 + a1 + a2;
@@ -44,7 +34,7 @@ final class ScalarWinograd2Rows implements WinogradRows {
     }
 
     /** 3 rows to 4: G a. */
-    static void filterRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q];
             float even = a0 + a2;
@@ -56,7 +46,7 @@ final class ScalarWinograd2Rows implements WinogradRows {
     }
 
     /** 2 rows to 4: A a, A = [1 0; 1 1; 1 -1; 0 -1]. */
-    static void outputAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q];
             b[bo + q] = a0;
@@ -67,7 +57,7 @@ final class ScalarWinograd2Rows implements WinogradRows {
     }
 
     /** 4 rows to 3: G^T a, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]. */
-    static void filterAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
             float half = (a1 + a2) * 0.5f;

@@ -6,17 +6,7 @@ final class ScalarWinogradRows implements WinogradRows {
 
     @Override public int step() { return 4; }
 
-    @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { inputRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { outputAdjointRows(a, ao, as, b, bo, bs, n); }
-
-    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) { filterAdjointRows(a, ao, as, b, bo, bs, n); }
-
-    static void inputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q], a4 = a[ao + 4 * as + q],
                     a5 = a[ao + 5 * as + q];
@@ -29,7 +19,7 @@ final class ScalarWinogradRows implements WinogradRows {
         }
     }
 
-    static void outputRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q], a4 = a[ao + 4 * as + q],
                     a5 = a[ao + 5 * as + q];
@@ -41,7 +31,7 @@ final class ScalarWinogradRows implements WinogradRows {
         }
     }
 
-    static void filterRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q];
             float even = a0 + a2, e24 = a0 * (1f / 24) + a2 * (1f / 6);
@@ -54,7 +44,7 @@ final class ScalarWinogradRows implements WinogradRows {
         }
     }
 
-    static void outputAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q];
             float p02 = a0 + a2, p13 = a1 + a3, q02 = a0 + 4f * a2, q13 = 2f * a1 + 8f * a3;
@@ -67,7 +57,7 @@ final class ScalarWinogradRows implements WinogradRows {
         }
     }
 
-    static void filterAdjointRows(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
+    @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         for (int q = 0; q < n; q++) {
             float a0 = a[ao + q], a1 = a[ao + as + q], a2 = a[ao + 2 * as + q], a3 = a[ao + 3 * as + q], a4 = a[ao + 4 * as + q],
                     a5 = a[ao + 5 * as + q];

@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorWinograd2Rows implements WinogradRows {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final WinogradRows TAIL = new ScalarWinograd2Rows();
 
     @Override public int tile() { return 4; }
 
@@ -26,7 +27,7 @@ final class VectorWinograd2Rows implements WinogradRows {
             a2.sub(a1).intoArray(b, bo + 2 * bs + q);
             a1.sub(a3).intoArray(b, bo + 3 * bs + q);
         }
-        ScalarWinograd2Rows.inputRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.input(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -37,7 +38,7 @@ final class VectorWinograd2Rows implements WinogradRows {
             a0.add(a1).add(a2).intoArray(b, bo + q);
             a1.sub(a2).sub(a3).intoArray(b, bo + bs + q);
         }
-        ScalarWinograd2Rows.outputRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.output(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -51,7 +52,7 @@ final class VectorWinograd2Rows implements WinogradRows {
             even.sub(a1).mul(0.5f).intoArray(b, bo + 2 * bs + q);
             a2.intoArray(b, bo + 3 * bs + q);
         }
-        ScalarWinograd2Rows.filterRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.filter(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -63,7 +64,7 @@ final class VectorWinograd2Rows implements WinogradRows {
             a0.sub(a1).intoArray(b, bo + 2 * bs + q);
             a1.neg().intoArray(b, bo + 3 * bs + q);
         }
-        ScalarWinograd2Rows.outputAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.outputAdjoint(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -76,6 +77,6 @@ final class VectorWinograd2Rows implements WinogradRows {
             a1.sub(a2).mul(0.5f).intoArray(b, bo + bs + q);
             half.add(a3).intoArray(b, bo + 2 * bs + q);
         }
-        ScalarWinograd2Rows.filterAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.filterAdjoint(a, ao + q, as, b, bo + q, bs, n - q);
     }
 }

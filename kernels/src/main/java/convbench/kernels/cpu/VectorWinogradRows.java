@@ -15,6 +15,7 @@ final class VectorWinogradRows implements WinogradRows {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final WinogradRows TAIL = new ScalarWinogradRows();
 
     @Override public void input(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
         int q = 0;
@@ -29,7 +30,7 @@ final class VectorWinogradRows implements WinogradRows {
             a4.sub(a2).add(a1.sub(a3).mul(2f)).intoArray(b, bo + 4 * bs + q);
             a1.mul(4f).sub(a3.mul(5f)).add(a5).intoArray(b, bo + 5 * bs + q);
         }
-        ScalarWinogradRows.inputRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.input(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void output(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -44,7 +45,7 @@ final class VectorWinogradRows implements WinogradRows {
             p12.add(p34.mul(4f)).intoArray(b, bo + 2 * bs + q);
             m12.add(m34.mul(8f)).add(a5).intoArray(b, bo + 3 * bs + q);
         }
-        ScalarWinogradRows.outputRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.output(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -60,7 +61,7 @@ final class VectorWinogradRows implements WinogradRows {
             e24.sub(a1.mul(1f / 12)).intoArray(b, bo + 4 * bs + q);
             a2.intoArray(b, bo + 5 * bs + q);
         }
-        ScalarWinogradRows.filterRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.filter(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void outputAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -76,7 +77,7 @@ final class VectorWinogradRows implements WinogradRows {
             q02.sub(q13).intoArray(b, bo + 4 * bs + q);
             a3.intoArray(b, bo + 5 * bs + q);
         }
-        ScalarWinogradRows.outputAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.outputAdjoint(a, ao + q, as, b, bo + q, bs, n - q);
     }
 
     @Override public void filterAdjoint(float[] a, int ao, int as, float[] b, int bo, int bs, int n) {
@@ -90,6 +91,6 @@ final class VectorWinogradRows implements WinogradRows {
             a2.sub(a1).mul(1f / 6).add(a3.sub(a4).mul(1f / 12)).intoArray(b, bo + bs + q);
             p34.sub(p12).mul(1f / 6).add(a5).intoArray(b, bo + 2 * bs + q);
         }
-        ScalarWinogradRows.filterAdjointRows(a, ao + q, as, b, bo + q, bs, n - q);
+        TAIL.filterAdjoint(a, ao + q, as, b, bo + q, bs, n - q);
     }
 }

@@ -26,25 +26,24 @@ class WinogradRowsTest {
         vectorMatchesScalar(new VectorWinograd2Rows(), new ScalarWinograd2Rows());
     }
 
+    /** One of the row transforms, as a method of WinogradRows. */
+    interface Transform {
+        void apply(WinogradRows rows, float[] a, int ao, int as, float[] b, int bo, int bs, int n);
+    }
+
+    private static final java.util.Map<String, Transform> TRANSFORMS = java.util.Map.of(
+            "input", WinogradRows::input, "output", WinogradRows::output, "filter", WinogradRows::filter,
+            "output adjoint", WinogradRows::outputAdjoint, "filter adjoint", WinogradRows::filterAdjoint);
+
     private static void vectorMatchesScalar(WinogradRows vector, WinogradRows scalar) {
         for (int n : new int[] {1, 15, 16, 37, 100}) {
             float[] a = random(6 * n + 3, n);
-            float[] bv = new float[6 * n + 5], bs = new float[6 * n + 5];
-            vector.input(a, 3, n, bv, 5, n, n);
-            scalar.input(a, 3, n, bs, 5, n, n);
-            assertArrayEquals(bs, bv, "input, n " + n);
-            vector.output(a, 3, n, bv, 5, n, n);
-            scalar.output(a, 3, n, bs, 5, n, n);
-            assertArrayEquals(bs, bv, "output, n " + n);
-            vector.filter(a, 3, n, bv, 5, n, n);
-            scalar.filter(a, 3, n, bs, 5, n, n);
-            assertArrayEquals(bs, bv, "filter, n " + n);
-            vector.outputAdjoint(a, 3, n, bv, 5, n, n);
-            scalar.outputAdjoint(a, 3, n, bs, 5, n, n);
-            assertArrayEquals(bs, bv, "output adjoint, n " + n);
-            vector.filterAdjoint(a, 3, n, bv, 5, n, n);
-            scalar.filterAdjoint(a, 3, n, bs, 5, n, n);
-            assertArrayEquals(bs, bv, "filter adjoint, n " + n);
+            for (var t : TRANSFORMS.entrySet()) {
+                float[] bv = new float[6 * n + 5], bs = new float[6 * n + 5];
+                t.getValue().apply(vector, a, 3, n, bv, 5, n, n);
+                t.getValue().apply(scalar, a, 3, n, bs, 5, n, n);
+                assertArrayEquals(bs, bv, t.getKey() + ", n " + n);
+            }
         }
     }
 
