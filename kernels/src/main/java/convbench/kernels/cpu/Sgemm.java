@@ -54,13 +54,24 @@ public final class Sgemm {
     static void gemm(MicroKernel kernel, boolean ta, boolean tb, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        nest(kernel, null, ta, m, n, k, a, aOff, lda, tb, b, bOff, ldb, accumulate, c, cOff, ldc, buf);
+    }
+
+    /**
+     * The loop nest of both products: for each nc-column block of C and kc-deep slice, B's block is packed
+     * (L1-sized micro-panels), then for each mc-row block A's block is packed (L2) unless pre holds all of
+     * op(A) packed already, and the micro-kernel sweeps the block's tiles, B's panel outermost.
+     */
+    private static void nest(MicroKernel kernel, PackedA pre, boolean ta, int m, int n, int k,
+                             float[] a, int aOff, int lda, boolean tb, float[] b, int bOff, int ldb,
+                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
         if (m <= 0 || n <= 0) return;
-        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = MC_ROWS * mr, ncMax = NC_COLS * nr;
         if (k <= 0) {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        float[] ap = buf.ap, bp = buf.bp;
+        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
+        float[] bp = buf.bp;
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -69,15 +80,15 @@ public final class Sgemm {
                 packB(nr, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += mcMax) {
                     int mc = Math.min(mcMax, m - ic);
-                    packA(mr, ta, a, aOff, lda, ic, mc, pc, kc, ap);
+                    float[] ap = pre != null ? pre.data : buf.ap;
+                    int apOff = pre != null ? pre.off + pc * pre.mPad : 0;
+                    if (pre == null) packA(mr, ta, a, aOff, lda, ic, mc, pc, kc, ap);
                     for (int jr = 0; jr < nc; jr += nr) {
                         int nv = Math.min(nr, nc - jr);
                         int bpOff = (jr / nr) * kc * nr;
-                        for (int ir = 0; ir < mc; ir += mr) {
-                            int mv = Math.min(mr, mc - ir);
-                            kernel.run(kc, ap, (ir / mr) * kc * mr, bp, bpOff,
-                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, mv, nv, buf.tile);
-                        }
+                        for (int ir = 0; ir < mc; ir += mr)
+                            kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
+                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
                     }
                 }
             }
@@ -132,31 +143,7 @@ public final class Sgemm {
     /** C (m x n) (=|+=) A . op(B) with A packed by {@link PackedA#pack}; single-threaded. */
     public static void gemm(PackedA a, boolean tb, int n, float[] b, int bOff, int ldb,
                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        int m = a.m, k = a.k;
-        if (m <= 0 || n <= 0) return;
-        if (k <= 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-            return;
-        }
-        final int ncMax = NC_COLS * NR;
-        float[] bp = buf.bp;
-        for (int jc = 0; jc < n; jc += ncMax) {
-            int nc = Math.min(ncMax, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean acc = accumulate || pc > 0;
-                packB(NR, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
-                int aBase = a.off + pc * a.mPad;
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int nv = Math.min(NR, nc - jr);
-                    int bpOff = (jr / NR) * kc * NR;
-                    for (int ir = 0; ir < m; ir += MR) {
-                        KERNEL.run(kc, a.data, aBase + ir * kc, bp, bpOff,
-                                c, cOff + ir * ldc + jc + jr, ldc, acc, Math.min(MR, m - ir), nv, buf.tile);
-                    }
-                }
-            }
-        }
+        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, tb, b, bOff, ldb, accumulate, c, cOff, ldc, buf);
     }
 
     /** Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A) into mr-row micro-panels, zero-filled at the edge. */
