@@ -47,7 +47,7 @@ import java.util.Map;
  */
 public final class CpuBackend implements Backend {
     private final Parallel par;
-    private final CpuConv.Choice convChoice;
+    private final ConvChoice convChoice;
     private final Sgemm.Buffers[] gemmBuffers;
     private final float[][][] scratch; // [worker][slot]
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
@@ -59,7 +59,7 @@ public final class CpuBackend implements Backend {
 
     /** @param cpuConv auto | direct | winograd2 | winograd4: which convolutions run as Winograd, and which ({@link CpuConv}) */
     public CpuBackend(int threads, String cpuConv) {
-        this.convChoice = CpuConv.Choice.of(cpuConv);
+        this.convChoice = ConvChoice.of(cpuConv);
         this.par = new Parallel(threads);
         this.gemmBuffers = new Sgemm.Buffers[threads];
         for (int i = 0; i < threads; i++) gemmBuffers[i] = new Sgemm.Buffers();

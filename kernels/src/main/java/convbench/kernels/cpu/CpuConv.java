@@ -14,46 +14,9 @@ import convbench.engine.plan.ConvPlan;
  * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
  * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
  * A 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) or F(4x4, 3x3) instead ({@link CpuWinograd},
- * chosen by {@link Choice}): its forward, data gradient and filter gradient.
+ * chosen by {@link ConvChoice}): its forward, data gradient and filter gradient.
  */
 final class CpuConv implements ConvPlan {
-    /** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
-    enum Choice {
-        /**
-         * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link #AUTO_CHANNELS} channels in and out, at
-         * least 1024 output pixels; its filter gradient from twice those channels.
-         */
-        AUTO("auto", WinogradRows.F2),
-        /** none: im2col and matrix products everywhere */
-        DIRECT("direct", null),
-        /** F(2x2, 3x3) for every 3x3 stride-1 convolution: 4/9 of direct's multiplications, about its rounding */
-        WINOGRAD2("winograd2", WinogradRows.F2),
-        /** F(4x4, 3x3) for every 3x3 stride-1 convolution: 1/4 of direct's multiplications, tens of times its rounding */
-        WINOGRAD4("winograd4", WinogradRows.F4);
-
-        final String id;
-        final WinogradRows rows;
-
-        Choice(String id, WinogradRows rows) {
-            this.id = id;
-            this.rows = rows;
-        }
-
-        static Choice of(String id) {
-            for (Choice c : values()) if (c.id.equals(id)) return c;
-            throw new IllegalArgumentException("cpu convolution must be auto, direct, winograd2 or winograd4, got " + id);
-        }
-
-        String describe() {
-            return switch (this) {
-                case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + AUTO_CHANNELS + "+ channels, else im2col)";
-                case DIRECT -> "direct (im2col + gemm everywhere)";
-                case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else im2col)";
-                case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else im2col)";
-            };
-        }
-    }
-
     private final CpuBackend be;
     private final ConvDesc d;
     private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
@@ -74,7 +37,7 @@ final class CpuConv implements ConvPlan {
     private static final int SHARED_W = 0, SHARED_WT = 1;
     private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3;
 
-    CpuConv(CpuBackend be, ConvDesc d, Choice choice) {
+    CpuConv(CpuBackend be, ConvDesc d, ConvChoice choice) {
         this.be = be;
         this.d = d;
         n = d.x().n();
@@ -106,7 +69,7 @@ final class CpuConv implements ConvPlan {
         rows = use ? choice.rows : null;
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
         // than im2col's below that (its dU products are long and thin)
-        winogradFilter = use && (choice != Choice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
+        winogradFilter = use && (choice != ConvChoice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;

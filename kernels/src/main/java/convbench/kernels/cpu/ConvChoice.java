@@ -1,0 +1,38 @@
+package convbench.kernels.cpu;
+
+/** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
+enum ConvChoice {
+    /**
+     * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link CpuConv#AUTO_CHANNELS} channels in and out, at
+     * least 1024 output pixels; its filter gradient from twice those channels.
+     */
+    AUTO("auto", WinogradRows.F2),
+    /** none: im2col and matrix products everywhere */
+    DIRECT("direct", null),
+    /** F(2x2, 3x3) for every 3x3 stride-1 convolution: 4/9 of direct's multiplications, about its rounding */
+    WINOGRAD2("winograd2", WinogradRows.F2),
+    /** F(4x4, 3x3) for every 3x3 stride-1 convolution: 1/4 of direct's multiplications, tens of times its rounding */
+    WINOGRAD4("winograd4", WinogradRows.F4);
+
+    final String id;
+    final WinogradRows rows;
+
+    ConvChoice(String id, WinogradRows rows) {
+        this.id = id;
+        this.rows = rows;
+    }
+
+    static ConvChoice of(String id) {
+        for (ConvChoice c : values()) if (c.id.equals(id)) return c;
+        throw new IllegalArgumentException("cpu convolution must be auto, direct, winograd2 or winograd4, got " + id);
+    }
+
+    String describe() {
+        return switch (this) {
+            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else im2col)";
+            case DIRECT -> "direct (im2col + gemm everywhere)";
+            case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else im2col)";
+            case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else im2col)";
+        };
+    }
+}
