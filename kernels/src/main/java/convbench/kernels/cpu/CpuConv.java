@@ -26,8 +26,9 @@ final class CpuConv implements ConvPlan {
     private final WinogradRows rows; // the Winograd algorithm in use, or null
     private final boolean winogradFilter; // the filter gradient by Winograd too (else im2col's)
     /**
-     * auto's threshold, in channels in and out: measured per layer (one thread, CPU time) F(2x2, 3x3) was
-     * slower than im2col at 64 channels, even at 128 and faster from 256 (forward, data gradient).
+     * auto's threshold, in channels in and out: measured per layer (one thread, CPU time), F(2x2, 3x3)'s
+     * forward and data gradient were slower than im2col's at 64 channels and faster from 128; its filter
+     * gradient only from 256 (bench/results/cpu-kernels-2026-12-01.txt).
      */
     static final int AUTO_CHANNELS = 128;
 
