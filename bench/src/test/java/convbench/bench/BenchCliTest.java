@@ -399,6 +399,10 @@ class BenchCliTest {
         Out rg = exec(g1);
         assertEquals(0, rg.code(), rg.out() + rg.err());
         assertTrue(line(rg.out(), "  java heap").endsWith(", G1 collector"), rg.out());
+        assertEquals(List.of("-XX:+UseSerialGC", "-Xmn" + Relaunch.YOUNG), Relaunch.defaults(List.of()));
+        assertEquals(List.of("-XX:+UseSerialGC"), Relaunch.defaults(List.of("-Xmx4g")));
+        assertEquals(List.of("-Xmn" + Relaunch.YOUNG), Relaunch.defaults(List.of("-XX:+UseParallelGC")));
+        assertEquals(List.of(), Relaunch.defaults(List.of("-XX:+UseZGC", "-XX:NewRatio=3")));
         for (String[] quiet : List.of(new String[] {"--version"}, new String[] {"list"}, new String[] {"--help"}, new String[] {"alexnet", "--help"})) {
             List<String> c = new ArrayList<>(base);
             c.addAll(List.of(quiet));
