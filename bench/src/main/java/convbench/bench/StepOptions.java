@@ -108,11 +108,16 @@ final class StepOptions {
             throw new UsageException("--precision must be fp32 or tf32, got " + precision);
         if (!cudnnAlgo.equals("heuristic") && !cudnnAlgo.equals("find"))
             throw new UsageException("--cudnn-algo must be heuristic or find, got " + cudnnAlgo);
-        if (!convbench.engine.BackendOptions.CPU_CONV.contains(cpuConv))
-            throw new UsageException("--cpu-conv must be auto, direct, winograd2 or winograd4, got " + cpuConv);
+        checkCpuConv(cpuConv);
         if (!format.equals("text") && !format.equals("json") && !format.equals("csv"))
             throw new UsageException("--format must be text, json or csv, got " + format);
         Mode.parse(mode);
+    }
+
+    /** --cpu-conv: one of the CPU backend's convolution choices. */
+    static void checkCpuConv(String cpuConv) {
+        if (!convbench.engine.BackendOptions.CPU_CONV.contains(cpuConv))
+            throw new UsageException("--cpu-conv must be auto, direct, winograd2 or winograd4, got " + cpuConv);
     }
 
     /** --threads: positive and at most 4 x the cores (more threads only add scratch memory and switching). */

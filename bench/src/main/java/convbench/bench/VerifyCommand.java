@@ -83,7 +83,7 @@ final class VerifyCommand implements Runnable {
         StepOptions.checkThreads(threads);
         Nets.Spec s = Nets.spec(net);
         CheckInput in = CheckInput.of(s, imageSize);
-        if (!BackendOptions.CPU_CONV.contains(cpuConv)) throw new UsageException("--cpu-conv must be auto, direct, winograd2 or winograd4, got " + cpuConv);
+        StepOptions.checkCpuConv(cpuConv);
         BackendOptions opts = BackendOptions.defaults().withPrecision(precision).withCpuConv(cpuConv);
         if (threads != null) opts = opts.withThreads(threads);
         PrintWriter out = spec.commandLine().getOut();

@@ -46,6 +46,9 @@ class CheckCommandsTest {
         assertTrue(r.out().contains("verify alexnet-conv on cpu against the reference backend (float64)"), r.out());
         assertTrue(r.out().replaceAll("\\s+", " ").contains("allowed: 1e-04 (the CPU, fp32, convolutions auto)"), r.out());
         assertTrue(r.out().contains("lrn2 ") && r.out().contains("verify passed: 11 layers"), r.out());
+        r = run("verify", "alexnet-conv", "--device", "cpu", "--cpu-conv", "fast");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--cpu-conv must be auto, direct, winograd2 or winograd4, got fast"), r.err());
     }
 
     @Test

@@ -83,9 +83,6 @@ final class CpuWinograd {
         uSize = Sgemm.PackedA.size(out, in);
     }
 
-    /** Output tiles, all images (for the cost model of {@link CpuConv}). */
-    int tiles() { return tiles; }
-
     /**
      * Transforms the filters: U[xi] (out x in) = (G g[o, i] G^T)[xi], packed for the products. w is the
      * convolution's (K, C, 3, 3); rotated false: g[o, i] = w[o, i] (forward, out = K); rotated true:
@@ -132,13 +129,8 @@ final class CpuWinograd {
             float[] v = be.scratch(wk, SCRATCH_V, positions * in * count), m = be.scratch(wk, SCRATCH_M, positions * out * count);
             float[] sa = be.scratch(wk, SCRATCH_A, positions * count), sb = be.scratch(wk, SCRATCH_B, positions * count);
             int[] at = tileOffsets(first, count);
-            // V[xi] (in x count, row-major) = B^T d B of each input channel's patch d, per tile:
-            // columns t[a][b] = (B^T d)[a][b], then rows V[a][b] = (t B)[a][b], at row (a * 6 + b)
-            for (int i = 0; i < in; i++) {
-                gather(src, first, count, at, i, sa);
-                for (int b = 0; b < tile; b++) rows.input(sa, b * count, tile * count, sb, b * count, tile * count, count);
-                for (int a = 0; a < tile; a++) rows.input(sb, a * tile * count, count, v, (a * tile * in + i) * count, in * count, count);
-            }
+            // V[xi] (in x count, row-major) = B^T d B of each input channel's patch d, per tile
+            for (int i = 0; i < in; i++) transformInput(src, first, count, at, i, v, sa, sb);
             // M[xi] (out x count) = U[xi] (out x in) . V[xi] (in x count)
             for (int xi = 0; xi < positions; xi++)
                 Sgemm.gemm(u[xi], false, count, v, xi * in * count, count, false, m, xi * out * count, count, be.gemmBuffers()[wk]);
@@ -171,9 +163,7 @@ final class CpuWinograd {
             int[] at = tileOffsets(start, cn);
             be.par().forEach(in, (i, wk) -> {
                 float[] sa = be.scratch(wk, SCRATCH_A, positions * cn), sb = be.scratch(wk, SCRATCH_B, positions * cn);
-                gather(x, start, cn, at, i, sa);
-                for (int b = 0; b < tile; b++) rows.input(sa, b * cn, tile * cn, sb, b * cn, tile * cn, cn);
-                for (int a = 0; a < tile; a++) rows.input(sb, a * tile * cn, cn, v, (a * tile * in + i) * cn, in * cn, cn);
+                transformInput(x, start, cn, at, i, v, sa, sb);
             });
             be.par().forEach(out, (o, wk) -> {
                 float[] sa = be.scratch(wk, SCRATCH_A, step * step * cn), sb = be.scratch(wk, SCRATCH_B, step * tile * cn);
@@ -228,6 +218,17 @@ final class CpuWinograd {
             at[count + q] = inside ? img * in * srcH * srcW + r0 * srcW + c0 : -1;
         }
         return at;
+    }
+
+    /**
+     * V[xi][i][0, count) = B^T d B of input channel i's patch d under each of the tiles first .. first + count
+     * (V in x count per position, row xi * in + i): columns t[a][b] = (B^T d)[a][b], then rows
+     * V[a][b] = (t B)[a][b]; sa and sb are scratch of positions * count floats.
+     */
+    private void transformInput(float[] src, int first, int count, int[] at, int i, float[] v, float[] sa, float[] sb) {
+        gather(src, first, count, at, i, sa);
+        for (int b = 0; b < tile; b++) rows.input(sa, b * count, tile * count, sb, b * count, tile * count, count);
+        for (int a = 0; a < tile; a++) rows.input(sb, a * tile * count, count, v, (a * tile * in + i) * count, in * count, count);
     }
 
     /** d[e][q] = element e (row e / 6, column e % 6) of input channel i's patch under tile first + q, 0 outside src. */

@@ -16,7 +16,7 @@ public final class Sgemm {
     /** Block sizes: A blocks of MC_ROWS * mr rows (L2), B blocks of NC_COLS * nr columns. */
     private static final int MC_ROWS = 24, NC_COLS = 128;
     /** The largest micro-tile any kernel has, for sizing the packing buffers. */
-    private static final int MAX_MR = 16, MAX_NR = 64;
+    private static final int MAX_MR = 8, MAX_NR = 64;
 
     private Sgemm() {}
 
