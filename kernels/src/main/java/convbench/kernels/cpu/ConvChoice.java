@@ -3,8 +3,8 @@ package convbench.kernels.cpu;
 /** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
 enum ConvChoice {
     /**
-     * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link CpuConv#AUTO_CHANNELS} channels in and out, at
-     * least 1024 output pixels; its filter gradient from twice those channels.
+     * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link CpuConv#AUTO_CHANNELS} channels in and out;
+     * its filter gradient from twice those channels.
      */
     AUTO("auto", WinogradRows.F2),
     /** none: im2col and matrix products everywhere */

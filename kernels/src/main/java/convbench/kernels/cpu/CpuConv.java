@@ -28,7 +28,8 @@ final class CpuConv implements ConvPlan {
     /**
      * auto's threshold, in channels in and out: measured per layer (one thread, CPU time), F(2x2, 3x3)'s
      * forward and data gradient were slower than im2col's at 64 channels and faster from 128; its filter
-     * gradient only from 256 (bench/results/cpu-kernels-2026-12-01.txt).
+     * gradient only from 256 (bench/results/cpu-kernels-2026-12-01.txt). Small images too: in whole nets,
+     * 7x7 and 14x14 layers at batch 4 and 8 ran 1.3x to 2.5x faster (§9 there).
      */
     static final int AUTO_CHANNELS = 128;
 
@@ -65,7 +66,7 @@ final class CpuConv implements ConvPlan {
         boolean use = switch (choice) {
             case DIRECT -> false;
             case WINOGRAD2, WINOGRAD4 -> eligible;
-            case AUTO -> eligible && c >= AUTO_CHANNELS && k >= AUTO_CHANNELS && (long) n * oh * ow >= 1024;
+            case AUTO -> eligible && c >= AUTO_CHANNELS && k >= AUTO_CHANNELS;
         };
         rows = use ? choice.rows : null;
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
@@ -92,7 +93,7 @@ final class CpuConv implements ConvPlan {
             return;
         }
         // W (K x CKK) packed once, read by every tile.
-        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)));
+        Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)), be.par());
         be.par().forEach(n * tiles, (task, worker) -> {
             int img = task / tiles, p0 = (task % tiles) * tile, pn = Math.min(tile, p - p0);
             int yOff = img * k * p + p0;
@@ -209,7 +210,7 @@ final class CpuConv implements ConvPlan {
         boolean dxAcc = dx != null && dx.accumulate();
         // W^T (CKK x K) packed once for the data gradient of every tile.
         Sgemm.PackedA wtp = dx == null ? null
-                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_WT, Sgemm.PackedA.size(ckk, k)));
+                : Sgemm.PackedA.pack(true, ckk, k, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_WT, Sgemm.PackedA.size(ckk, k)), be.par());
         // With dx wanted (and not a direct 1x1), tiles of one image overlap in dx: one task per image.
         boolean perImage = dx != null && !direct;
         int tasks = perImage ? n : n * tiles;

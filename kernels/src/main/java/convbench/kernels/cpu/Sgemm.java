@@ -17,6 +17,8 @@ public final class Sgemm {
     private static final int MC_ROWS = 24, NC_COLS = 128;
     /** The largest micro-tile any kernel has, for sizing the packing buffers. */
     private static final int MAX_MR = 8, MAX_NR = 64;
+    /** Micro-panels of A one task of a parallel {@link PackedA#pack} packs. */
+    private static final int PACK_PANELS = 8;
 
     private Sgemm() {}
 
@@ -130,12 +132,25 @@ public final class Sgemm {
 
         /** Packs op(A) (m x k; A is k x m when ta) into dst (at least size(m, k) floats). */
         public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst) {
+            return pack(ta, m, k, a, aOff, lda, dst, null);
+        }
+
+        /**
+         * {@link #pack(boolean, int, int, float[], int, int, float[])} split over par's threads (par null: on this
+         * one), by kc blocks and runs of {@link #PACK_PANELS} micro-panels: a convolution packs its weights once
+         * per call, and alone that pass cost up to a fifth of a small layer.
+         */
+        public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst, Parallel par) {
             PackedA p = new PackedA(m, k, dst, 0);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                // the pc block holds mPad rows as mr-row micro-panels of kc steps, starting at pc * mPad
-                packA(MR, ta, a, aOff, lda, 0, m, pc, kc, dst, pc * p.mPad);
-            }
+            int blocks = (k + KC - 1) / KC, runs = (p.mPad / MR + PACK_PANELS - 1) / PACK_PANELS;
+            java.util.function.IntConsumer task = t -> {
+                // block pc holds mPad rows as mr-row micro-panels of kc steps, from pc * mPad; this run's from row i0
+                int pc = (t / runs) * KC, kc = Math.min(KC, k - pc), i0 = (t % runs) * PACK_PANELS * MR;
+                int rows = Math.min(PACK_PANELS * MR, m - i0);
+                if (rows > 0) packA(MR, ta, a, aOff, lda, i0, rows, pc, kc, dst, pc * p.mPad + i0 * kc);
+            };
+            if (par == null || par.threads() == 1) for (int t = 0; t < blocks * runs; t++) task.accept(t);
+            else par.forEach(blocks * runs, (t, worker) -> task.accept(t));
             return p;
         }
     }

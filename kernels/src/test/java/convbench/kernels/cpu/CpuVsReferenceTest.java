@@ -248,14 +248,15 @@ class CpuVsReferenceTest {
         assertAgree("winograd dw in chunks", dw, winogradTol(m));
     }
 
-    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels and 1024+ output pixels, its dw from 256. */
+    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256. */
     @Test
     void autoChoosesWinogradWhereItPays() {
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
@@ -266,7 +267,7 @@ class CpuVsReferenceTest {
     /** auto's F(2x2) forward and data gradient with im2col's filter gradient, all three in one call. */
     @Test
     void autoWinogradWithIm2colFilterGradient() {
-        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, 23, 23), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE); // 1058 output pixels
+        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, 23, 23), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
         var pc = cpu.conv(d);
         assertEquals("winograd2, dw im2col+gemm", pc.algorithm());
         var pr = ref.conv(d);
@@ -304,6 +305,8 @@ class CpuVsReferenceTest {
             "MAX, 2, 2, 2, 2, SAME, 1, 5, 7, 7",
             "MAX, 3, 3, 1, 1, SAME, 2, 3, 6, 6",
             "MAX, 1, 1, 2, 2, VALID, 2, 3, 7, 7",   // stride larger than the kernel
+            "MAX, 2, 2, 2, 2, VALID, 2, 3, 6, 6",   // windows that tile the input (vgg16's pools)
+            "MAX, 2, 2, 3, 3, VALID, 2, 3, 8, 8",   // disjoint windows with cells in none
             "AVG, 3, 3, 1, 1, SAME, 2, 3, 6, 7",
             "AVG, 3, 3, 2, 2, SAME, 2, 17, 8, 8",
             "AVG, 5, 5, 3, 3, VALID, 1, 3, 17, 17",
@@ -321,6 +324,31 @@ class CpuVsReferenceTest {
         pr.forward(x.r(), y.r());
         assertAgree("pool y", y);
         checkGradient("pool dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, y), side(be, dy), g.get(0)), 1);
+    }
+
+    /**
+     * Max pooling where windows hold ties (relu's zeros, quantised values): dy goes to the first maximum in
+     * row-major order, as the reference's, on the disjoint path (windows that tile or skip cells) and the general one.
+     */
+    @ParameterizedTest(name = "{0}x{1}/{2} on {3}x{3}")
+    @CsvSource({"2, 2, 2, 6", "2, 2, 3, 8", "3, 3, 2, 9", "3, 3, 1, 5"})
+    void maxPoolTies(int kh, int kw, int s, int h) {
+        PoolDesc d = new PoolDesc(Shape.nchw(2, 3, h, h), PoolMode.MAX, kh, kw, s, s, 0, 0, 0, 0);
+        var pc = cpu.pool(d);
+        var pr = ref.pool(d);
+        float[] v = new float[d.x().intSize()];
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int i = 0; i < v.length; i++) v[i] = Math.max(0, rng.nextInt(4) - 1); // 0 half the time, else 1 or 2
+        Twin x = new Twin(cpu.of(d.x(), v), ref.of(d.x(), v)), y = empty(d.y()), dy = random(d.y());
+        made.add(x);
+        pc.forward(x.c(), y.c());
+        pr.forward(x.r(), y.r());
+        for (boolean acc : new boolean[] {false, true}) {
+            Twin dx = random(d.x());
+            pc.backward(x.c(), y.c(), dy.c(), new Grad(dx.c(), acc));
+            pr.backward(x.r(), y.r(), dy.r(), new Grad(dx.r(), acc));
+            assertAgree("max pool dx with ties, accumulate " + acc, dx);
+        }
     }
 
     @ParameterizedTest(name = "r{0} bias {1} alpha {2} beta {3} c{4}")

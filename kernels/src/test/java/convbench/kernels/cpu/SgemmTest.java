@@ -43,6 +43,21 @@ class SgemmTest {
         }
     }
 
+    /** The parallel pack writes what the serial one does, to the last padding zero: several kc blocks and panel runs. */
+    @ParameterizedTest(name = "{0}x{1} ta={2}")
+    @CsvSource({"1, 1, false", "53, 300, false", "53, 300, true", "200, 517, false", "7, 1030, true"})
+    void parallelPackEqualsSerial(int m, int k, boolean ta) {
+        float[] a = randn(m * k, 5);
+        int lda = ta ? m : k;
+        float[] serial = new float[Sgemm.PackedA.size(m, k)], parallel = new float[serial.length];
+        java.util.Arrays.fill(parallel, Float.NaN); // every float, padding included, must be written
+        Sgemm.PackedA.pack(ta, m, k, a, 0, lda, serial);
+        try (Parallel par = new Parallel(2)) {
+            Sgemm.PackedA.pack(ta, m, k, a, 0, lda, parallel, par);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(serial, parallel);
+    }
+
     @Test
     void respectsOffsetsAndLeadingDimensions() {
         // C is a 3x4 window at (1, 2) of a 6x9 matrix; A and B are windows of larger arrays.
