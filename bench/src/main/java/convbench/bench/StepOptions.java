@@ -48,7 +48,7 @@ final class StepOptions {
     String cudnnAlgo;
 
     @Option(names = "--cpu-conv", defaultValue = "auto", paramLabel = "A",
-            description = "CPU only: auto (Winograd F(2x2,3x3) for the 3x3 stride-1 layers where it pays) | direct (im2col + matrix products) "
+            description = "CPU only: auto (Winograd F(2x2,3x3) for the 3x3 stride-1 layers where it pays) | direct (matrix products: im2col, or the padded image where that pays) "
                     + "| winograd2 | winograd4 (F(2x2,3x3) or F(4x4,3x3), faster and less exact, for every 3x3 stride-1 layer); "
                     + "--layers names the one each layer ran (default: ${DEFAULT-VALUE}).")
     String cpuConv;

@@ -7,7 +7,7 @@ enum ConvChoice {
      * its filter gradient from twice those channels.
      */
     AUTO("auto", WinogradRows.F2),
-    /** none: im2col and matrix products everywhere */
+    /** none: matrix products everywhere (on im2col's columns, or on the padded image: {@link CpuPaddedGemm}) */
     DIRECT("direct", null),
     /** F(2x2, 3x3) for every 3x3 stride-1 convolution: 4/9 of direct's multiplications, about its rounding */
     WINOGRAD2("winograd2", WinogradRows.F2),
@@ -29,10 +29,10 @@ enum ConvChoice {
 
     String describe() {
         return switch (this) {
-            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else im2col)";
-            case DIRECT -> "direct (im2col + gemm everywhere)";
-            case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else im2col)";
-            case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else im2col)";
+            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else matrix products)";
+            case DIRECT -> "direct (matrix products everywhere)";
+            case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else matrix products)";
+            case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else matrix products)";
         };
     }
 }

@@ -21,6 +21,8 @@ final class CpuConv implements ConvPlan {
     private final ConvDesc d;
     private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
     private final boolean direct;
+    /** The forward (x -> y) and data gradient (dz -> dx) on the bordered image, or null where im2col's pays ({@link CpuPaddedGemm}). */
+    private final CpuPaddedGemm padded, paddedData;
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
     private final CpuWinograd winograd, winogradData;
     private final WinogradRows rows; // the Winograd algorithm in use, or null
@@ -69,6 +71,13 @@ final class CpuConv implements ConvPlan {
             case AUTO -> eligible && c >= AUTO_CHANNELS && k >= AUTO_CHANNELS;
         };
         rows = use ? choice.rows : null;
+        // stride 1, not 1x1, not Winograd: the forward and data gradient on the bordered image where that pays
+        // (the data gradient: dz's correlation with the filters turned, pads k - 1 - pad, none above the window)
+        int pb = d.padBottom(), pr = d.padRight(), dt = kh - 1 - pt, dl = kw - 1 - pl, dbm = kh - 1 - pb, dr = kw - 1 - pr;
+        boolean pad = !use && !direct && sh == 1 && sw == 1 && CpuPaddedGemm.pays(ow, kw)
+                && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0;
+        padded = pad ? new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k) : null;
+        paddedData = pad ? new CpuPaddedGemm(be, n, k, oh, ow, kh, kw, dt, dl, dbm, dr, c) : null;
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
         // than im2col's below that (its dU products are long and thin)
         winogradFilter = use && (choice != ConvChoice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
@@ -80,7 +89,7 @@ final class CpuConv implements ConvPlan {
     @Override public ConvDesc desc() { return d; }
 
     @Override public String algorithm() {
-        if (rows == null) return direct ? "gemm" : "im2col+gemm";
+        if (rows == null) return direct ? "gemm" : padded != null ? "padded+gemm, dw im2col+gemm" : "im2col+gemm";
         return "winograd" + rows.step() + (winogradFilter ? "" : ", dw im2col+gemm");
     }
 
@@ -90,6 +99,10 @@ final class CpuConv implements ConvPlan {
         boolean relu = d.act() == Activation.RELU;
         if (winograd != null) {
             winograd.run(x, winograd.filters(CpuBackend.data(wt), false), b, relu, false, y);
+            return;
+        }
+        if (padded != null) {
+            padded.run(x, padded.filters(CpuBackend.data(wt), false, SHARED_W), b, relu, false, y);
             return;
         }
         // W (K x CKK) packed once, read by every tile.
@@ -190,6 +203,11 @@ final class CpuConv implements ConvPlan {
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
         if (winograd == null) {
+            if (dx != null && padded != null) {
+                float[] dz = CpuBackend.data(dzt);
+                paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
+                dx = null;
+            }
             gemmBackward(xt, wt, dzt, dx, dw, db);
             return;
         }

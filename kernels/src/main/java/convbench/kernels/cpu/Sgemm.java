@@ -56,7 +56,7 @@ public final class Sgemm {
     static void gemm(MicroKernel kernel, boolean ta, boolean tb, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        nest(kernel, null, ta, m, n, k, a, aOff, lda, tb, b, bOff, ldb, accumulate, c, cOff, ldc, buf);
+        nest(kernel, null, ta, m, n, k, a, aOff, lda, tb, b, bOff, ldb, null, accumulate, c, cOff, ldc, buf);
     }
 
     /**
@@ -65,7 +65,7 @@ public final class Sgemm {
      * op(A) packed already, and the micro-kernel sweeps the block's tiles, B's panel outermost.
      */
     private static void nest(MicroKernel kernel, PackedA pre, boolean ta, int m, int n, int k,
-                             float[] a, int aOff, int lda, boolean tb, float[] b, int bOff, int ldb,
+                             float[] a, int aOff, int lda, boolean tb, float[] b, int bOff, int ldb, int[] rows,
                              boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
@@ -79,7 +79,7 @@ public final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean acc = accumulate || pc > 0;
-                packB(nr, tb, b, bOff, ldb, pc, kc, jc, nc, bp);
+                packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += mcMax) {
                     int mc = Math.min(mcMax, m - ic);
                     float[] ap = pre != null ? pre.data : buf.ap;
@@ -158,7 +158,17 @@ public final class Sgemm {
     /** C (m x n) (=|+=) A . op(B) with A packed by {@link PackedA#pack}; single-threaded. */
     public static void gemm(PackedA a, boolean tb, int n, float[] b, int bOff, int ldb,
                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, tb, b, bOff, ldb, accumulate, c, cOff, ldc, buf);
+        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, tb, b, bOff, ldb, null, accumulate, c, cOff, ldc, buf);
+    }
+
+    /**
+     * C (m x n) (=|+=) A . B with A packed by {@link PackedA#pack} and B's rows anywhere in b: B[r][j] =
+     * b[rows[r] + bOff + j]. A stride-1 convolution reads its input this way, as the columns im2col would
+     * build, without building them ({@link CpuConv}); single-threaded.
+     */
+    public static void gemm(PackedA a, int n, float[] b, int bOff, int[] rows,
+                            boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, false, b, bOff, 0, rows, accumulate, c, cOff, ldc, buf);
     }
 
     /** Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A) into mr-row micro-panels, zero-filled at the edge. */
@@ -192,12 +202,17 @@ public final class Sgemm {
 
     /** Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into nr-column micro-panels, zero-filled at the edge. */
     static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
+        packB(NR, tb, b, bOff, ldb, null, p0, kc, j0, nc, bp);
+    }
+
+    /** The same, with B's row r at rows[r] + bOff where rows is not null (B not transposed). */
+    static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int[] rows, int p0, int kc, int j0, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = (jr / NR) * kc * NR;
             int cols = Math.min(NR, nc - jr);
             if (!tb) {
                 for (int kk = 0; kk < kc; kk++) {
-                    int src = bOff + (p0 + kk) * ldb + j0 + jr;
+                    int src = (rows == null ? bOff + (p0 + kk) * ldb : rows[p0 + kk] + bOff) + j0 + jr;
                     int dst = base + kk * NR;
                     System.arraycopy(b, src, bp, dst, cols);
                     for (int cc = cols; cc < NR; cc++) bp[dst + cc] = 0f;

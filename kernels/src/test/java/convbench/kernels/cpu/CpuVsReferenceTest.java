@@ -144,7 +144,11 @@ class CpuVsReferenceTest {
             "1, 17, 19, 6, 6, 1, 1, 1, 1, VALID, true, false",   // 1x1, channels not a multiple of 16
             "2, 9, 33, 7, 7, 1, 1, 2, 2, VALID, true, false",    // strided 1x1 (ResNet shortcut): stride > kernel
             "2, 3, 5, 7, 5, 3, 2, 3, 2, SAME, true, false",      // stride larger than the kernel's width
-            "3, 40, 70, 5, 5, 3, 3, 1, 1, SAME, true, true"      // a longer reduction (360 terms)
+            "3, 40, 70, 5, 5, 3, 3, 1, 1, SAME, true, true",     // a longer reduction (360 terms)
+            "2, 3, 5, 16, 18, 3, 3, 1, 1, SAME, true, true",     // the padded image's product (16+ wide), dx too
+            "2, 4, 6, 18, 17, 3, 3, 1, 1, VALID, false, false",  // the same, VALID
+            "1, 3, 4, 12, 33, 5, 5, 1, 1, SAME, true, false",    // the same, 5x5 on an odd width
+            "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true"       // stride 1 wider than 64: im2col
     })
     void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
@@ -248,19 +252,29 @@ class CpuVsReferenceTest {
         assertAgree("winograd dw in chunks", dw, winogradTol(m));
     }
 
-    /** auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256. */
+    /**
+     * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256; other
+     * stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded image's product.
+     */
     @Test
     void autoChoosesWinogradWhereItPays() {
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        // the conv test's shapes for each path
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 3, 16, 18), 5, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 4, 18, 17), 6, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 12, 33), 4, 5, 5, 1, 1, 2, 2, 2, 2, true, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 6, 70), 4, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 17, 17), 64, 1, 7, 1, 1, 0, 3, 0, 3, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
-            assertEquals("im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+            assertEquals("padded+gemm, dw im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         }
     }
 
