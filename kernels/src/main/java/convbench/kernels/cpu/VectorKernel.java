@@ -29,6 +29,10 @@ final class VectorKernel implements MicroKernel {
                     float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
         if (mValid == MR && nValid == NR) {
             product(kc, ap, apOff, bp, bpOff, c, cOff, ldc, accumulate);
+        } else if (nValid <= L) {
+            // a tail of at most one vector's columns (a 14x14 image's 196 = 6 x 32 + 4): half the tile's work
+            half(kc, ap, apOff, bp, bpOff, tile);
+            MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
         } else {
             product(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
@@ -68,6 +72,27 @@ final class VectorKernel implements MicroKernel {
         store(c30, c31, c, cOff + 3 * ldc, accumulate);
         store(c40, c41, c, cOff + 4 * ldc, accumulate);
         store(c50, c51, c, cOff + 5 * ldc, accumulate);
+    }
+
+    /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: six accumulators. */
+    private static void half(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        int ao = apOff, bo = bpOff;
+        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            c0 = FloatVector.broadcast(S, ap[ao]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, ap[ao + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, ap[ao + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, ap[ao + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, ap[ao + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, ap[ao + 5]).fma(b0, c5);
+        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, NR);
+        c2.intoArray(tile, 2 * NR);
+        c3.intoArray(tile, 3 * NR);
+        c4.intoArray(tile, 4 * NR);
+        c5.intoArray(tile, 5 * NR);
     }
 
     /** One row of the tile: c[at .. at + NR) = or += (v0, v1). */
