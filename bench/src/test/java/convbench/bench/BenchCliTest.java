@@ -147,7 +147,7 @@ class BenchCliTest {
     void cpuConvChoiceShowsInTheHeaderAndTheLayerTable() {
         Out r = run(small("alexnet-conv", "--mode", "forward", "--layers", "--cpu-conv", "winograd4"));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("convolution    winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else matrix products)"), r.out());
+        assertTrue(r.out().contains("convolution    winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else gemm)"), r.out());
         assertTrue(Pattern.compile("conv3 +conv 3x3 SAME \\+b relu \\[winograd4\\] +\\d+\\.\\d{3}").matcher(r.out()).find(), r.out());
         assertTrue(Pattern.compile("conv1 +conv 11x11/4 SAME \\+b relu \\[im2col\\+gemm\\]").matcher(r.out()).find(), r.out());
         r = run(small("alexnet-conv", "--cpu-conv", "fast"));

@@ -29,10 +29,10 @@ enum ConvChoice {
 
     String describe() {
         return switch (this) {
-            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else matrix products)";
+            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else gemm)";
             case DIRECT -> "direct (matrix products everywhere)";
-            case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else matrix products)";
-            case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else matrix products)";
+            case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else gemm)";
+            case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else gemm)";
         };
     }
 }
