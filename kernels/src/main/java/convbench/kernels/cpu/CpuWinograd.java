@@ -112,7 +112,6 @@ final class CpuWinograd {
             int o0 = (task / blocks) * mr, i0 = (task % blocks) * FILTER_RUN, kc = Math.min(FILTER_RUN, in - i0);
             int run = mr * kc;
             float[] g = be.scratch(wk, SCRATCH_A, 9 * run), gt = be.scratch(wk, SCRATCH_B, 3 * tile * run);
-            float[] block = be.scratch(wk, SCRATCH_V, positions * run);
             // g[e][q] = element e of filter (o0 + r, i0 + i), 0 on the padding rows
             for (int i = 0; i < kc; i++)
                 for (int r = 0; r < mr; r++) {
@@ -120,11 +119,11 @@ final class CpuWinograd {
                     int src = rotated ? ((i0 + i) * out + o) * 9 : (o * in + i0 + i) * 9;
                     for (int e = 0; e < 9; e++) g[e * run + q] = o >= out ? 0f : w[src + (rotated ? 8 - e : e)];
                 }
-            // columns: gt[a][c] = (G g)[a][c]; then rows: block[a][b] = (gt G^T)[a][b]
+            // columns: gt[a][c] = (G g)[a][c]; then rows: U[a * tile + b] = (gt G^T)[a][b], written in place
+            // (position xi's run of this task's filters starts at xi * uSize + at)
             for (int c = 0; c < 3; c++) rows.filter(g, c * run, 3 * run, gt, c * run, 3 * run, run);
-            for (int a = 0; a < tile; a++) rows.filter(gt, a * 3 * run, run, block, a * tile * run, run, run);
             int at = packed[0].index(o0, i0);
-            for (int xi = 0; xi < positions; xi++) System.arraycopy(block, xi * run, u, xi * uSize + at, run);
+            for (int a = 0; a < tile; a++) rows.filter(gt, a * 3 * run, run, u, a * tile * uSize + at, uSize, run);
         });
         return packed;
     }
