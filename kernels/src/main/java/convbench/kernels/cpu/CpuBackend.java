@@ -80,10 +80,12 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return par.threads(); }
 
-    private final float[][] shared = new float[8][];
+    private final float[][] shared = new float[7][];
+    /** The shared slot {@link #border} writes. */
+    private static final int SHARED_BORDERED = 5;
 
     /**
-     * A scratch array of at least size floats shared by all workers (slot 0..7), for data made once
+     * A scratch array of at least size floats shared by all workers (slot 0..6), for data made once
      * per call and then only read in parallel (packed weights); kept across calls.
      */
     synchronized float[] shared(int slot, int size) {
@@ -252,6 +254,32 @@ public final class CpuBackend implements Backend {
     @FunctionalInterface
     interface RangeBody {
         void run(int from, int to);
+    }
+
+    /**
+     * src's planes (each srcH x srcW) copied into zero planes of dstH x dstW at offset (top, left): bordered row R,
+     * column C holds src's row R - top, column C - left where that lies inside src, else 0 (src's cells past the
+     * bordered plane are cut). In parallel over the planes, into shared scratch that stays valid until the next call:
+     * the zero-bordered source of Winograd's patches and of the padded image's product.
+     */
+    float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW) {
+        int plane = dstH * dstW;
+        float[] b = shared(SHARED_BORDERED, planes * plane);
+        int c0 = Math.max(0, left), c1 = Math.min(dstW, srcW + left); // bordered columns with src under them
+        par.forEach(planes, (pl, wk) -> {
+            int o = pl * plane, from = pl * srcH * srcW;
+            for (int r = 0; r < dstH; r++) {
+                int row = o + r * dstW, sr = r - top;
+                if (sr < 0 || sr >= srcH || c1 <= c0) {
+                    java.util.Arrays.fill(b, row, row + dstW, 0f);
+                    continue;
+                }
+                for (int t = 0; t < c0; t++) b[row + t] = 0f;
+                System.arraycopy(src, from + sr * srcW + c0 - left, b, row + c0, c1 - c0);
+                for (int t = c1; t < dstW; t++) b[row + t] = 0f;
+            }
+        });
+        return b;
     }
 
     /*

@@ -60,9 +60,7 @@ final class CpuConv implements ConvPlan {
         ckk = c * kh * kw;
         p = oh * ow;
         direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && d.padBottom() == 0 && d.padRight() == 0;
-        // Column tile: about 256K floats (1 MB), a multiple of the micro-kernel's width.
-        int t = Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR));
-        tile = Math.min(p, t);
+        tile = Math.min(p, columnTile(ckk));
         tiles = (p + tile - 1) / tile;
         boolean eligible = kh == 3 && kw == 3 && sh == 1 && sw == 1;
         boolean use = switch (choice) {
@@ -84,6 +82,11 @@ final class CpuConv implements ConvPlan {
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
+    }
+
+    /** Output pixels per tile of columns ckk deep: about 256K floats (1 MB), a multiple of the micro-kernel's width. */
+    static int columnTile(int ckk) {
+        return Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR));
     }
 
     @Override public ConvDesc desc() { return d; }

@@ -16,8 +16,9 @@ package convbench.kernels.cpu;
  * g[c, k] = w[k, c] turned by 180 degrees and pads k - 1 - pad ({@link CpuConv}).
  */
 final class CpuPaddedGemm {
-    // shared scratch of the backend used here: the bordered source, and the turned filters of the data gradient
-    private static final int SHARED_PADDED = 5, SHARED_TURNED = 6;
+    // shared scratch of the backend used here (the bordered source is CpuBackend.border's): the turned filters
+    // of the data gradient
+    private static final int SHARED_TURNED = 6;
     // per-worker scratch: a tile of the pitched output (CpuConv's columns slot: the two never run together)
     private static final int SCRATCH_OUT = 0;
 
@@ -44,8 +45,7 @@ final class CpuPaddedGemm {
         dstW = wp - kw + 1;
         pitched = (dstH - 1) * wp + dstW;
         int ckk = in * kh * kw;
-        // tiles of about 256K floats of columns, as im2col's, a multiple of the micro-kernel's width
-        tile = Math.min(pitched, Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR)));
+        tile = Math.min(pitched, CpuConv.columnTile(ckk));
         tiles = (pitched + tile - 1) / tile;
         rowAt = new int[ckk];
         for (int r = 0; r < ckk; r++) rowAt[r] = r / (kh * kw) * hp * wp + r / kw % kh * wp + r % kw;
@@ -85,20 +85,8 @@ final class CpuPaddedGemm {
      * when relu, max(0, .) (the forward's epilogue; only with accumulate false).
      */
     void run(float[] src, Sgemm.PackedA a, float[] bias, boolean relu, boolean accumulate, float[] dst) {
-        int plane = hp * wp, padBottom = hp - padTop - srcH;
-        float[] xp = be.shared(SHARED_PADDED, n * in * plane);
-        // the bordered copy, every plane of every image
-        be.par().forEach(n * in, (pl, worker) -> {
-            int o = pl * plane, from = pl * srcH * srcW;
-            java.util.Arrays.fill(xp, o, o + padTop * wp, 0f);
-            for (int r = 0; r < srcH; r++) {
-                int row = o + (padTop + r) * wp;
-                for (int t = 0; t < padLeft; t++) xp[row + t] = 0f;
-                System.arraycopy(src, from + r * srcW, xp, row + padLeft, srcW);
-                for (int t = padLeft + srcW; t < wp; t++) xp[row + t] = 0f;
-            }
-            java.util.Arrays.fill(xp, o + (padTop + srcH) * wp, o + (padTop + srcH + padBottom) * wp, 0f);
-        });
+        int plane = hp * wp;
+        float[] xp = be.border(src, n * in, srcH, srcW, padTop, padLeft, hp, wp);
         // the tiles of pitched pixels of every image, as many tasks as im2col's, so the workers stay even
         be.par().forEach(n * tiles, (task, worker) -> {
             int img = task / tiles, t0 = (task % tiles) * tile, tn = Math.min(tile, pitched - t0);

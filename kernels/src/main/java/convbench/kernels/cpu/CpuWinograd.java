@@ -31,8 +31,9 @@ final class CpuWinograd {
     static final int CHUNK_FLOATS = 1 << 19;
     /** Input channels per task of the filter transform; divides Sgemm.KC, so no run crosses a packed block. */
     private static final int FILTER_RUN = 32;
-    // shared scratch of the backend used here (CpuConv uses slots 0 and 1): U (or the filter gradient's dU), and a chunk's V and dM
-    private static final int SHARED_U = 2, SHARED_V = 3, SHARED_M = 4, SHARED_BORDERED = 7;
+    // shared scratch of the backend used here (CpuConv uses slots 0 and 1, CpuBackend.border 5): U (or the filter
+    // gradient's dU), and a chunk's V and dM
+    private static final int SHARED_U = 2, SHARED_V = 3, SHARED_M = 4;
     // per-worker scratch used here (CpuConv uses slots 0 to 3)
     private static final int SCRATCH_A = 4, SCRATCH_B = 5, SCRATCH_V = 6, SCRATCH_M = 7;
 
@@ -43,8 +44,8 @@ final class CpuWinograd {
     private final int n, in, out, srcH, srcW, dstH, dstW, padTop, padLeft;
     private final int tileRows, tileCols, tilesPerImage, tiles, chunk;
     /**
-     * The bordered source the patches are read from: src's planes at offset (padTop, padLeft) in zero planes of
-     * borderH x borderW, which hold every tile's patch (so no patch needs a bounds check: at 14x14 with pad 1,
+     * The bordered source the patches are read from ({@link #border}): src's planes at offset (padTop, padLeft) in
+     * zero planes of borderH x borderW, which hold every tile's patch (so no patch needs a bounds check: at 14x14 with pad 1,
      * half the tiles touch the border, and their element-by-element checks made the gather a fifth of the forward).
      */
     private final int borderH, borderW;
@@ -232,28 +233,9 @@ final class CpuWinograd {
         return at;
     }
 
-    /**
-     * src (n, in, srcH, srcW) with its window origin at (-padTop, -padLeft) copied into zero planes of borderH x
-     * borderW (bordered row R, column C = src's R - padTop, C - padLeft; what lies outside either is cut or zero).
-     */
+    /** src (n, in, srcH, srcW) in zero planes of borderH x borderW, its window origin at (-padTop, -padLeft). */
     private float[] border(float[] src) {
-        int plane = borderH * borderW;
-        float[] b = be.shared(SHARED_BORDERED, n * in * plane);
-        int c0 = Math.max(0, padLeft), c1 = Math.min(borderW, srcW + padLeft); // bordered columns with src under them
-        be.par().forEach(n * in, (pl, wk) -> {
-            int o = pl * plane, from = pl * srcH * srcW;
-            for (int r = 0; r < borderH; r++) {
-                int row = o + r * borderW, sr = r - padTop;
-                if (sr < 0 || sr >= srcH || c1 <= c0) {
-                    java.util.Arrays.fill(b, row, row + borderW, 0f);
-                    continue;
-                }
-                for (int t = 0; t < c0; t++) b[row + t] = 0f;
-                System.arraycopy(src, from + sr * srcW + c0 - padLeft, b, row + c0, c1 - c0);
-                for (int t = c1; t < borderW; t++) b[row + t] = 0f;
-            }
-        });
-        return b;
+        return be.border(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW);
     }
 
     /**
