@@ -11,10 +11,11 @@ import java.util.SplittableRandom;
  */
 @FunctionalInterface
 public interface Init {
+    /** Fills dst[0, shape.size()) (dst may be longer: a pooled array; the rest is left as it is). */
     void fill(float[] dst, Shape shape, SplittableRandom rng);
 
     static Init constant(float v) {
-        return (dst, s, rng) -> java.util.Arrays.fill(dst, v);
+        return (dst, s, rng) -> java.util.Arrays.fill(dst, 0, s.intSize(), v);
     }
 
     static Init zeros() { return constant(0f); }
@@ -22,7 +23,7 @@ public interface Init {
     /** tf.truncated_normal: normal(0, stddev), redrawn while more than 2 stddev from the mean. */
     static Init truncatedNormal(double stddev) {
         return (dst, s, rng) -> {
-            for (int i = 0; i < dst.length; i++) dst[i] = (float) (stddev * truncated(rng));
+            for (int i = 0, n = s.intSize(); i < n; i++) dst[i] = (float) (stddev * truncated(rng));
         };
     }
 
@@ -33,7 +34,7 @@ public interface Init {
     static Init xavier() {
         return (dst, s, rng) -> {
             double limit = Math.sqrt(6.0 / (fanIn(s) + fanOut(s)));
-            for (int i = 0; i < dst.length; i++) dst[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
+            for (int i = 0, n = s.intSize(); i < n; i++) dst[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
         };
     }
 
@@ -44,7 +45,7 @@ public interface Init {
     static Init varianceScaling(double factor) {
         return (dst, s, rng) -> {
             double stddev = Math.sqrt(1.3 * factor / fanIn(s));
-            for (int i = 0; i < dst.length; i++) dst[i] = (float) (stddev * truncated(rng));
+            for (int i = 0, n = s.intSize(); i < n; i++) dst[i] = (float) (stddev * truncated(rng));
         };
     }
 

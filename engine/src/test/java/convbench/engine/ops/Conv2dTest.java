@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Conv2dTest extends OpTestBase {
     static Conv2d conv(Model m, int c, int k, int kh, int kw, int sh, int sw, Padding pad, boolean bias, Activation act) {
-        Init bInit = (dst, s, rng) -> { for (int i = 0; i < dst.length; i++) dst[i] = (float) (rng.nextDouble() - 0.5); };
+        Init bInit = (dst, s, rng) -> { for (int i = 0; i < s.intSize(); i++) dst[i] = (float) (rng.nextDouble() - 0.5); };
         return new Conv2d(m, "conv", c, k, kh, kw, sh, sw, pad, bias, act, Init.truncatedNormal(0.5), bInit);
     }
 

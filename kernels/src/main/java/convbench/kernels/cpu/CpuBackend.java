@@ -31,7 +31,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.TreeMap;
 import java.util.LinkedHashMap;
 import convbench.engine.init.Init;
 import java.util.List;
@@ -42,7 +42,7 @@ import java.util.Map;
  * The fast pure-Java backend (ServiceLoader kind "cpu", {@link CpuProvider}): what runs where there is
  * no GPU; tested, like the CUDA backend, against the float64 reference backend. Kernels are parallel
  * across a fixed set of threads; convolution and dense go through a packed, register-blocked matrix
- * product ({@link Sgemm}). Memory comes from a pool of float arrays keyed by length, so a step
+ * product ({@link Sgemm}). Memory comes from a pool of float arrays, best fit by length, so a step
  * allocates nothing once the first step has run.
  */
 public final class CpuBackend implements Backend {
@@ -50,7 +50,17 @@ public final class CpuBackend implements Backend {
     private final ConvChoice convChoice;
     private final Sgemm.Buffers[] gemmBuffers;
     private final float[][][] scratch; // [worker][slot]
-    private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
+    /** Free arrays by length. */
+    private final TreeMap<Integer, ArrayDeque<float[]>> pool = new TreeMap<>();
+    /**
+     * How much longer than a tensor a pooled array may be and still be handed to it. Pooling by exact
+     * length held inception3 b8's forward at 566 MiB for 196 MiB of live tensors (every branch has its
+     * own sizes); up to 2x: 371 MiB (process RSS 704 -> 518 MiB); 4x and 8x held 320 and 312 MiB but
+     * handed big arrays to small tensors (bench/results/cpu-kernels-2026-12-01.txt, §20).
+     */
+    static final int FIT = 2;
+    /** Tests: floats added to every new array, set to NaN, so that a kernel reading past its tensor shows. */
+    private int slack;
     private long inUse, peakInUse, reserved, peakReserved;
 
     public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
@@ -141,19 +151,31 @@ public final class CpuBackend implements Backend {
 
     // ---- memory ----
 
+    /**
+     * A tensor of shape on a pooled array: the shortest free one of at least its size and at most
+     * {@link #FIT} times it, else a new one of its size. A tensor may so sit on a longer array than it
+     * needs; kernels index it by its shape, and memory is counted by the array's length.
+     */
     @Override public synchronized Tensor alloc(Shape shape) {
         int n = Math.max(1, shape.intSize());
-        ArrayDeque<float[]> q = pool.get(n);
-        float[] a = q == null ? null : q.poll();
-        if (a == null) {
-            a = new float[n];
-            reserved += 4L * n;
+        Map.Entry<Integer, ArrayDeque<float[]>> fit = pool.ceilingEntry(n);
+        float[] a = null;
+        if (fit != null && fit.getKey() <= (long) n * FIT) {
+            a = fit.getValue().pop();
+            if (fit.getValue().isEmpty()) pool.remove(fit.getKey());
+        } else {
+            a = new float[n + slack];
+            if (slack > 0) java.util.Arrays.fill(a, n, n + slack, Float.NaN);
+            reserved += 4L * a.length;
             peakReserved = Math.max(peakReserved, reserved);
         }
-        inUse += 4L * n;
+        inUse += 4L * a.length;
         peakInUse = Math.max(peakInUse, inUse);
         return new Tensor(shape, convbench.engine.tensor.DType.FP32, new CpuStorage(this, a));
     }
+
+    /** Tests: every new array gets extra floats past its tensor, NaN (see {@link #slack}). */
+    synchronized void slack(int extra) { slack = extra; }
 
     @Override public synchronized void free(Storage storage) {
         float[] a = ((CpuStorage) storage).data;
