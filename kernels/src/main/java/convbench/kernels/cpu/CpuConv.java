@@ -21,6 +21,8 @@ final class CpuConv implements ConvPlan {
     private final ConvDesc d;
     private final int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh, ow, ckk, p, tile, tiles;
     private final boolean direct;
+    /** A direct 1x1's B rows: where channel i's plane starts in one image of x (C of them) and of dz (K). */
+    private final int[] xRows, dzRows;
     /** The forward (x -> y) and data gradient (dz -> dx) on the bordered image, or null where im2col's pays ({@link CpuPaddedGemm}). */
     private final CpuPaddedGemm padded, paddedData;
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
@@ -61,6 +63,8 @@ final class CpuConv implements ConvPlan {
         p = oh * ow;
         direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && d.padBottom() == 0 && d.padRight() == 0;
         tile = Math.min(p, columnTile(ckk));
+        xRows = direct ? planes(c, p) : null;
+        dzRows = direct ? planes(k, p) : null;
         tiles = (p + tile - 1) / tile;
         boolean eligible = kh == 3 && kw == 3 && sh == 1 && sw == 1;
         boolean use = switch (choice) {
@@ -82,6 +86,13 @@ final class CpuConv implements ConvPlan {
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
+    }
+
+    /** {0, p, 2p, ...}: where each of count planes of p pixels starts. */
+    private static int[] planes(int count, int p) {
+        int[] at = new int[count];
+        for (int i = 0; i < count; i++) at[i] = i * p;
+        return at;
     }
 
     /** Output pixels per tile of columns ckk deep: about 256K floats (1 MB), a multiple of the micro-kernel's width. */
@@ -115,7 +126,7 @@ final class CpuConv implements ConvPlan {
             int yOff = img * k * p + p0;
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
             if (direct) {
-                Sgemm.gemm(wp, false, pn, x, img * c * h * w + p0, p, false, y, yOff, p, buf);
+                Sgemm.gemm(wp, pn, x, img * c * h * w + p0, xRows, false, y, yOff, p, buf);
             } else {
                 float[] col = be.scratch(worker, COLUMNS, ckk * pn);
                 im2col(x, img, p0, pn, col);
@@ -266,7 +277,7 @@ final class CpuConv implements ConvPlan {
                     if (direct) {
                         int xOff = img * imgSize + p0;
                         if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwPart[g], buf);
-                        if (dx != null) Sgemm.gemm(wtp, false, pn, dz, dzOff, p, dxAcc, dxa, xOff, p, buf);
+                        if (dx != null) Sgemm.gemm(wtp, pn, dz, dzOff, dzRows, dxAcc, dxa, xOff, p, buf);
                     } else {
                         if (wantW) {
                             float[] col = be.scratch(worker, COLUMNS, ckk * pn);

@@ -14,6 +14,24 @@ interface MicroKernel {
     void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
              float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile);
 
+    /**
+     * The same with B unpacked, all nr columns valid: B's row k is the nr floats of b from rows[rowOff + k] + bOff
+     * (a stride-1 convolution's columns, read from its bordered image where they lie).
+     */
+    default void runRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
+                         float[] c, int cOff, int ldc, boolean accumulate, int mValid, float[] tile) {
+        int mr = mr(), nr = nr();
+        java.util.Arrays.fill(tile, 0, mr * nr, 0f);
+        for (int k = 0; k < kc; k++) {
+            int ao = apOff + k * mr, bo = rows[rowOff + k] + bOff;
+            for (int r = 0; r < mr; r++) {
+                float a = ap[ao + r];
+                for (int j = 0; j < nr; j++) tile[r * nr + j] += a * b[bo + j];
+            }
+        }
+        merge(tile, nr, c, cOff, ldc, accumulate, mValid, nr);
+    }
+
     /** Which kernel this is, for reports. */
     String describe();
 

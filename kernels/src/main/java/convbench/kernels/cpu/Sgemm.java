@@ -19,6 +19,14 @@ public final class Sgemm {
     private static final int MAX_MR = 8, MAX_NR = 64;
     /** Micro-panels of A one task of a parallel {@link PackedA#pack} packs. */
     private static final int PACK_PANELS = 8;
+    /**
+     * Products of at most this many rows read B's full micro-panels where they lie (rows given) instead of packing
+     * them: a packed panel serves only m / mr micro-tiles, and below this its packing cost more than the unpacked
+     * reads. One thread, CPU time, forward: 1x1 convolutions to 64 or 48 channels 13 to 40 % faster, the padded
+     * image's 56x56 3x3 (64) and 35x35 5x5 (48 -> 64) 6 to 10 %; at 96 rows and more the same or up to 14 % slower
+     * (bench/results/cpu-kernels-2026-12-01.txt, §21).
+     */
+    static final int UNPACKED_ROWS = 64;
 
     private Sgemm() {}
 
@@ -79,7 +87,9 @@ public final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean acc = accumulate || pc > 0;
-                packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc, nc, bp);
+                // few rows and B's rows given: only a last, partial micro-panel is packed; the full ones are read in place
+                int full = rows != null && m <= UNPACKED_ROWS ? nc / nr * nr : 0;
+                if (full < nc) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + full, nc - full, bp);
                 for (int ic = 0; ic < m; ic += mcMax) {
                     int mc = Math.min(mcMax, m - ic);
                     float[] ap = pre != null ? pre.data : buf.ap;
@@ -87,10 +97,17 @@ public final class Sgemm {
                     if (pre == null) packA(mr, ta, a, aOff, lda, ic, mc, pc, kc, ap);
                     for (int jr = 0; jr < nc; jr += nr) {
                         int nv = Math.min(nr, nc - jr);
-                        int bpOff = (jr / nr) * kc * nr;
+                        int cAt = cOff + jc + jr;
+                        if (jr < full) {
+                            for (int ir = 0; ir < mc; ir += mr)
+                                kernel.runRows(kc, ap, apOff + ir * kc, b, rows, pc, bOff + jc + jr,
+                                        c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), buf.tile);
+                            continue;
+                        }
+                        int bpOff = ((jr - full) / nr) * kc * nr;
                         for (int ir = 0; ir < mc; ir += mr)
                             kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
-                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
+                                    c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
                     }
                 }
             }
@@ -164,7 +181,9 @@ public final class Sgemm {
     /**
      * C (m x n) (=|+=) A . B with A packed by {@link PackedA#pack} and B's rows anywhere in b: B[r][j] =
      * b[rows[r] + bOff + j]. A stride-1 convolution reads its input this way, as the columns im2col would
-     * build, without building them ({@link CpuConv}); single-threaded.
+     * build, without building them ({@link CpuPaddedGemm}), and a 1x1 convolution its planes ({@link CpuConv}).
+     * With at most {@link #UNPACKED_ROWS} rows in A, B's full micro-panels are read in place, not packed;
+     * single-threaded.
      */
     public static void gemm(PackedA a, int n, float[] b, int bOff, int[] rows,
                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {

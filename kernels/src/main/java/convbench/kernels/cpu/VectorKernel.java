@@ -74,6 +74,57 @@ final class VectorKernel implements MicroKernel {
         store(c50, c51, c, cOff + 5 * ldc, accumulate);
     }
 
+    /**
+     * C (MR x NR) (=|+=) Ap . B over kc steps with B read where it lies, unpacked: B's row k is the NR floats
+     * of b from rows[rowOff + k] + bOff. A stride-1 convolution's columns are runs of its bordered image.
+     */
+    @Override
+    public void runRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
+                        float[] c, int cOff, int ldc, boolean accumulate, int mValid, float[] tile) {
+        if (mValid == MR) {
+            productRows(kc, ap, apOff, b, rows, rowOff, bOff, c, cOff, ldc, accumulate);
+        } else {
+            productRows(kc, ap, apOff, b, rows, rowOff, bOff, tile, 0, NR, false);
+            MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, NR);
+        }
+    }
+
+    private static void productRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
+                                    float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int ao = apOff;
+        for (int k = 0; k < kc; k++, ao += MR) {
+            int bo = rows[rowOff + k] + bOff;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector a = FloatVector.broadcast(S, ap[ao]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        store(c00, c01, c, cOff, accumulate);
+        store(c10, c11, c, cOff + ldc, accumulate);
+        store(c20, c21, c, cOff + 2 * ldc, accumulate);
+        store(c30, c31, c, cOff + 3 * ldc, accumulate);
+        store(c40, c41, c, cOff + 4 * ldc, accumulate);
+        store(c50, c51, c, cOff + 5 * ldc, accumulate);
+    }
+
     /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: six accumulators. */
     private static void half(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;

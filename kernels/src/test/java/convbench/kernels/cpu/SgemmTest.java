@@ -43,6 +43,56 @@ class SgemmTest {
         }
     }
 
+    /**
+     * C = A . B with B's rows anywhere in b (rows given, rows[r] + bOff), against the naive product of those rows:
+     * at most {@link Sgemm#UNPACKED_ROWS} rows (full micro-panels read in place, the last partial one packed) and
+     * more (all packed); several kc blocks, m not a multiple of the micro-tile's rows, n not of its columns.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"6, 64, 3", "13, 70, 300", "64, 96, 257", "65, 40, 20", "100, 33, 9", "1, 5, 2"})
+    void productOfScatteredRowsMatchesNaive(int m, int n, int k) {
+        float[] a = randn(m * k, 3);
+        int bOff = 5, pitch = n + 11;
+        int[] rows = new int[k];
+        for (int r = 0; r < k; r++) rows[r] = ((r * 7) % k) * pitch + r % 3; // out of order, overlapping runs
+        float[] b = randn(bOff + k * pitch + 2, 4), dense = new float[k * n];
+        for (int r = 0; r < k; r++) System.arraycopy(b, rows[r] + bOff, dense, r * n, n);
+        float[] expect = Naive.matmul(a, dense, m, n, k, false, false);
+        Sgemm.PackedA pa = Sgemm.PackedA.pack(false, m, k, a, 0, k, new float[Sgemm.PackedA.size(m, k)]);
+        float[] c = new float[m * n];
+        java.util.Arrays.fill(c, Float.NaN);
+        Sgemm.Buffers buf = new Sgemm.Buffers();
+        Sgemm.gemm(pa, n, b, bOff, rows, false, c, 0, n, buf);
+        Naive.assertClose(expect, c, 1e-4, 1e-4, "overwrite");
+        Sgemm.gemm(pa, n, b, bOff, rows, true, c, 0, n, buf);
+        for (int i = 0; i < expect.length; i++) expect[i] *= 2;
+        Naive.assertClose(expect, c, 1e-4, 1e-4, "accumulate");
+    }
+
+    /** Each micro-kernel's unpacked-B path against a plain loop over the tile: full and partial rows, both modes. */
+    @Test
+    void microKernelReadsUnpackedRows() {
+        for (MicroKernel kernel : kernels()) {
+            int mr = kernel.mr(), nr = kernel.nr(), kc = 37, ldc = nr + 3;
+            float[] ap = randn(kc * mr, 6), b = randn(kc * 2 * nr + 9, 7);
+            int[] rows = new int[kc + 2];
+            for (int r = 0; r < rows.length; r++) rows[r] = ((r * 5) % kc) * 2 * nr;
+            for (int mValid : new int[] {mr, mr - 1}) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] c = randn(mr * ldc, 8), expect = c.clone();
+                    for (int r = 0; r < mValid; r++)
+                        for (int j = 0; j < nr; j++) {
+                            double s = 0;
+                            for (int k = 0; k < kc; k++) s += (double) ap[k * mr + r] * b[rows[2 + k] + 3 + j];
+                            expect[r * ldc + j] = (float) (acc ? expect[r * ldc + j] + s : s);
+                        }
+                    kernel.runRows(kc, ap, 0, b, rows, 2, 3, c, 0, ldc, acc, mValid, new float[mr * nr]);
+                    Naive.assertClose(expect, c, 1e-4, 1e-4, kernel.describe() + " rows " + mValid + " accumulate " + acc);
+                }
+            }
+        }
+    }
+
     /** The parallel pack writes what the serial one does, to the last padding zero: several kc blocks and panel runs. */
     @ParameterizedTest(name = "{0}x{1} ta={2}")
     @CsvSource({"1, 1, false", "53, 300, false", "53, 300, true", "200, 517, false", "7, 1030, true"})
