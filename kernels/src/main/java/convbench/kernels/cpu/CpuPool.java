@@ -15,7 +15,7 @@ import convbench.engine.plan.PoolPlan;
 final class CpuPool implements PoolPlan {
     private final CpuBackend be;
     private final PoolDesc d;
-    private final int planes, h, w, oh, ow;
+    private final int planes, h, w, oh, ow, pl0; // pl0: the left padding
     private final int[] r0, r1, c0, c1; // window rows [r0[i], r1[i]) and columns [c0[j], c1[j]) inside x
     private final float[] inverseCount;  // 1 / cells of each output's clipped window (average)
     /** No cell lies in two windows (stride at least the window); and every cell lies in one. */
@@ -29,6 +29,7 @@ final class CpuPool implements PoolPlan {
         w = d.x().w();
         oh = d.outH();
         ow = d.outW();
+        pl0 = d.padLeft();
         r0 = new int[oh];
         r1 = new int[oh];
         c0 = new int[ow];
@@ -129,23 +130,49 @@ final class CpuPool implements PoolPlan {
                 return;
             }
             if (!acc) java.util.Arrays.fill(g, xo, xo + h * w, 0f);
+            if (!max) {
+                averageBackward(dy, yo, g, xo, be.scratch(wk, 0, w), be.scratch(wk, 1, ow));
+                return;
+            }
             for (int i = 0; i < oh; i++) {
-                int ra = r0[i], rb = r1[i], yr = yo + i * ow;
-                for (int j = 0; j < ow; j++) {
-                    int ca = c0[j], cb = c1[j];
-                    float gy = dy[yr + j];
-                    if (max) {
-                        g[argMax(x, xo, ra, rb, ca, cb, y[yr + j])] += gy;
-                    } else {
-                        float share = gy * inverseCount[i * ow + j];
-                        for (int a = ra; a < rb; a++) {
-                            int row = xo + a * w;
-                            for (int b = ca; b < cb; b++) g[row + b] += share;
-                        }
-                    }
-                }
+                int yr = yo + i * ow;
+                for (int j = 0; j < ow; j++)
+                    g[argMax(x, xo, r0[i], r1[i], c0[j], c1[j], y[yr + j])] += dy[yr + j];
             }
         });
+    }
+
+    /**
+     * The average's backward, separably as its forward: for each output row i, the shares dy * (1 / count) are
+     * first spread over the columns of their windows into one row (share[b] = sum over the windows j holding
+     * column b), then that row is added to each of the window's rows of dx (a vector-wide loop): kw + kh steps
+     * per output instead of kh * kw scattered adds. Adds into g (the caller cleared it for an overwrite).
+     * Inception's 3x3/1 SAME pools (n8), one thread, CPU time: 35x35 c192 14.7 -> 5.2 ms, 17x17 c768 13.3 -> 5.8, 8x8 c1280 4.9 -> 2.8
+     * (the vector-wide spread only from 16 columns: 8x8 ran slower so;
+     * bench/results/cpu-kernels-2026-12-01.txt, §22).
+     */
+    private void averageBackward(float[] dy, int yo, float[] g, int xo, float[] share, float[] v) {
+        for (int i = 0; i < oh; i++) {
+            int yr = yo + i * ow;
+            java.util.Arrays.fill(share, 0, w, 0f);
+            if (d.strideW() == 1 && ow >= 16) {
+                // stride 1, rows of 16+: window tap t of output j is column j - padLeft + t; kw vector-wide passes
+                for (int j = 0, q = i * ow; j < ow; j++) v[j] = dy[yr + j] * inverseCount[q + j];
+                for (int t = 0; t < d.kw(); t++) {
+                    int off = t - pl0, from = Math.max(0, -off), to = Math.min(ow, w - off);
+                    for (int j = from; j < to; j++) share[j + off] += v[j];
+                }
+            } else {
+                for (int j = 0; j < ow; j++) {
+                    float vj = dy[yr + j] * inverseCount[i * ow + j];
+                    for (int b = c0[j], cb = c1[j]; b < cb; b++) share[b] += vj;
+                }
+            }
+            for (int a = r0[i]; a < r1[i]; a++) {
+                int row = xo + a * w;
+                for (int b = 0; b < w; b++) g[row + b] += share[b];
+            }
+        }
     }
 
     /**

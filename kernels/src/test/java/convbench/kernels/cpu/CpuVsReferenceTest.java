@@ -330,7 +330,9 @@ class CpuVsReferenceTest {
             "AVG, 3, 3, 2, 2, SAME, 2, 17, 8, 8",
             "AVG, 5, 5, 3, 3, VALID, 1, 3, 17, 17",
             "AVG, 2, 2, 2, 2, VALID, 2, 3, 6, 6",
-            "AVG, 6, 5, 6, 5, VALID, 2, 3, 6, 5"    // a global average
+            "AVG, 6, 5, 6, 5, VALID, 2, 3, 6, 5",   // a global average
+            "AVG, 2, 3, 3, 4, VALID, 2, 3, 9, 11",  // stride larger than the window: cells in none
+            "AVG, 3, 2, 1, 2, SAME, 1, 2, 5, 9"     // unequal window and strides
     })
     void pool(String mode, int kh, int kw, int sh, int sw, String pad, int n, int c, int h, int w) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
