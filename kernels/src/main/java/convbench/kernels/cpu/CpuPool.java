@@ -147,8 +147,8 @@ final class CpuPool implements PoolPlan {
      * first spread over the columns of their windows into one row (share[b] = sum over the windows j holding
      * column b), then that row is added to each of the window's rows of dx (a vector-wide loop): kw + kh steps
      * per output instead of kh * kw scattered adds. Adds into g (the caller cleared it for an overwrite).
-     * Inception's 3x3/1 SAME pools (n8), one thread, CPU time: 35x35 c192 14.7 -> 5.2 ms, 17x17 c768 13.3 -> 5.8, 8x8 c1280 4.9 -> 2.8
-     * (the vector-wide spread only from 16 columns: 8x8 ran slower so;
+     * Inception's 3x3/1 SAME pools (n8), one thread, CPU time: 35x35 c192 14.7 -> 5.2 ms, 17x17 c768
+     * 13.3 -> 5.8, 8x8 c1280 4.9 -> 2.8 (the vector-wide spread only from 16 columns: 8x8 ran slower so;
      * bench/results/cpu-kernels-2026-12-01.txt, §22).
      */
     private void averageBackward(float[] dy, int yo, float[] g, int xo, float[] share, float[] v) {
