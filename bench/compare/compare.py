@@ -307,6 +307,7 @@ def summarise(case, runs, sides):
         row[side] = {
             "stats": stats_of(pooled),
             "round_means_ms": [stats_of(r["samples_ms"])["mean_ms"] for r in rs],
+            "samples_ms_rounds": [list(r["samples_ms"]) for r in rs],  # every timed step, to study the spread
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in rs),
             "peak_rss_bytes_rounds": [r["peak_rss_bytes"] for r in rs],
             "contention_rounds": [r["contention"] for r in rs],

@@ -130,6 +130,8 @@ class WholeRun(unittest.TestCase):
         ours = doc["cases"][0]["ours"]
         self.assertEqual(ours["stats"]["count"], 8)  # two rounds pooled
         self.assertEqual(len(ours["round_means_ms"]), 2)
+        self.assertEqual([len(r) for r in ours["samples_ms_rounds"]], [4, 4])  # every step of each round
+        self.assertAlmostEqual(sum(ours["samples_ms_rounds"][0]) / 4, ours["round_means_ms"][0])
         self.assertGreater(ours["peak_rss_bytes"], 1 << 20)  # the fake's own python process
         self.assertIn("vgg16 b4 forward-backward", out)
 
