@@ -159,7 +159,7 @@ public final class CpuBackend implements Backend {
     @Override public synchronized Tensor alloc(Shape shape) {
         int n = Math.max(1, shape.intSize());
         Map.Entry<Integer, ArrayDeque<float[]>> fit = pool.ceilingEntry(n);
-        float[] a = null;
+        float[] a;
         if (fit != null && fit.getKey() <= (long) n * FIT) {
             a = fit.getValue().pop();
             if (fit.getValue().isEmpty()) pool.remove(fit.getKey());

@@ -15,7 +15,7 @@ import convbench.engine.plan.PoolPlan;
 final class CpuPool implements PoolPlan {
     private final CpuBackend be;
     private final PoolDesc d;
-    private final int planes, h, w, oh, ow, pl0; // pl0: the left padding
+    private final int planes, h, w, oh, ow;
     private final int[] r0, r1, c0, c1; // window rows [r0[i], r1[i]) and columns [c0[j], c1[j]) inside x
     private final float[] inverseCount;  // 1 / cells of each output's clipped window (average)
     /** No cell lies in two windows (stride at least the window); and every cell lies in one. */
@@ -29,7 +29,6 @@ final class CpuPool implements PoolPlan {
         w = d.x().w();
         oh = d.outH();
         ow = d.outW();
-        pl0 = d.padLeft();
         r0 = new int[oh];
         r1 = new int[oh];
         c0 = new int[ow];
@@ -159,7 +158,7 @@ final class CpuPool implements PoolPlan {
                 // stride 1, rows of 16+: window tap t of output j is column j - padLeft + t; kw vector-wide passes
                 for (int j = 0, q = i * ow; j < ow; j++) v[j] = dy[yr + j] * inverseCount[q + j];
                 for (int t = 0; t < d.kw(); t++) {
-                    int off = t - pl0, from = Math.max(0, -off), to = Math.min(ow, w - off);
+                    int off = t - d.padLeft(), from = Math.max(0, -off), to = Math.min(ow, w - off);
                     for (int j = from; j < to; j++) share[j + off] += v[j];
                 }
             } else {
