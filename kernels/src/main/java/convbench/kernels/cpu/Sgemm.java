@@ -34,7 +34,7 @@ public final class Sgemm {
         return VectorApi.pick(MicroKernel.class, "convbench.kernels.cpu.VectorKernel", ScalarKernel::new);
     }
 
-    /** The micro-kernel in use, e.g. "vector 6x32 (512-bit)". */
+    /** The micro-kernel in use, e.g. "vector 8x32 (512-bit)". */
     public static String kernel() { return KERNEL.describe(); }
 
     /** Whether the Vector API kernel is in use. */

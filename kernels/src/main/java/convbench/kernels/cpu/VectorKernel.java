@@ -4,19 +4,28 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-blocked micro-kernel on the Vector API: a 6 x (2 vectors) tile of C held in
- * 12 vector registers (6 x 32 floats with AVX-512), each k step loading two vectors of B,
- * broadcasting six values of A and issuing twelve fused multiply-adds. A whole tile is then stored
- * (or added) straight into C; a tile cut by C's edge goes through a small buffer and is merged by
- * plain loops, so the vector code never needs a mask (a masked or branchy version ran partly in the
- * slow, allocating fallback of the incubating API). Storing whole tiles directly measured 5 to 10 %
- * faster than always going through the buffer. Loaded only when the JVM runs with
+ * The register-blocked micro-kernel on the Vector API: an 8 x (2 vectors) tile of C held in
+ * 16 vector registers (8 x 32 floats with AVX-512), each k step loading two vectors of B,
+ * broadcasting eight values of A and issuing sixteen fused multiply-adds. With vectors narrower
+ * than 512 bits (AVX2: 16 registers, where 16 accumulators spill) the tile is 6 rows: the last two
+ * rows' code is behind a constant and compiles away. A whole tile that overwrites C is stored straight
+ * into it; a tile that adds to C, or is cut by C's edge, goes through a small buffer merged by plain
+ * loops, so the vector code never needs a mask (a masked or branchy version ran partly in the slow,
+ * allocating fallback of the incubating API) and stays under C2's inlining node budget (loading C into
+ * the accumulators, or a load-add-store per row, made the 8-row body too big: C2 stopped inlining the
+ * vector intrinsics and the kernel ran at a tenth of its speed). Loaded only when the JVM runs with
  * --add-modules jdk.incubator.vector.
  */
 final class VectorKernel implements MicroKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int MR = 6, NR = 2 * L;
+    /**
+     * Eight rows where there are 32 vector registers (AVX-512), else six. One thread, CPU time, an Intel Xeon with
+     * AVX-512: the 8-row kernel alone 168 against 150-156 GFLOP/s, whole products 6 to 15 % faster; forced to AVX2
+     * the 8-row kernel spills and ran 20 to 35 % slower than six rows (bench/results/cpu-kernels-2026-12-01.txt, §27).
+     */
+    private static final boolean EIGHT = S.vectorBitSize() >= 512;
+    private static final int MR = EIGHT ? 8 : 6, NR = 2 * L;
 
     @Override public int mr() { return MR; }
 
@@ -27,22 +36,22 @@ final class VectorKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] ap, int apOff, float[] bp, int bpOff,
                     float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
-        if (mValid == MR && nValid == NR) {
-            product(kc, ap, apOff, bp, bpOff, c, cOff, ldc, accumulate);
+        if (mValid == MR && nValid == NR && !accumulate) {
+            product(kc, ap, apOff, bp, bpOff, c, cOff, ldc);
         } else if (nValid <= L) {
             // a tail of at most one vector's columns (a 14x14 image's 196 = 6 x 32 + 4): half the tile's work
             half(kc, ap, apOff, bp, bpOff, tile);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
         } else {
-            product(kc, ap, apOff, bp, bpOff, tile, 0, NR, false);
+            product(kc, ap, apOff, bp, bpOff, tile, 0, NR);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
         }
     }
 
-    /** C (MR x NR at cOff, rows ldc apart) = or += Ap . Bp over kc steps. */
-    private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc, boolean accumulate) {
+    /** C (MR x NR at cOff, rows ldc apart) = Ap . Bp over kc steps (overwrites). */
+    private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int ao = apOff, bo = bpOff;
         for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
@@ -65,13 +74,33 @@ final class VectorKernel implements MicroKernel {
             a = FloatVector.broadcast(S, ap[ao + 5]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
+            if (EIGHT) {
+                a = FloatVector.broadcast(S, ap[ao + 6]);
+                c60 = a.fma(b0, c60);
+                c61 = a.fma(b1, c61);
+                a = FloatVector.broadcast(S, ap[ao + 7]);
+                c70 = a.fma(b0, c70);
+                c71 = a.fma(b1, c71);
+            }
         }
-        store(c00, c01, c, cOff, accumulate);
-        store(c10, c11, c, cOff + ldc, accumulate);
-        store(c20, c21, c, cOff + 2 * ldc, accumulate);
-        store(c30, c31, c, cOff + 3 * ldc, accumulate);
-        store(c40, c41, c, cOff + 4 * ldc, accumulate);
-        store(c50, c51, c, cOff + 5 * ldc, accumulate);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + L);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + L);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + L);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + L);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + L);
+        if (EIGHT) {
+            c60.intoArray(c, cOff + 6 * ldc);
+            c61.intoArray(c, cOff + 6 * ldc + L);
+            c70.intoArray(c, cOff + 7 * ldc);
+            c71.intoArray(c, cOff + 7 * ldc + L);
+        }
     }
 
     /**
@@ -81,10 +110,10 @@ final class VectorKernel implements MicroKernel {
     @Override
     public void runRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
                         float[] c, int cOff, int ldc, boolean accumulate, int mValid, float[] tile) {
-        if (mValid == MR) {
-            productRows(kc, ap, apOff, b, rows, rowOff, bOff, c, cOff, ldc, accumulate);
+        if (mValid == MR && !accumulate) {
+            productRows(kc, ap, apOff, b, rows, rowOff, bOff, c, cOff, ldc);
         } else {
-            productRows(kc, ap, apOff, b, rows, rowOff, bOff, tile, 0, NR, false);
+            productRows(kc, ap, apOff, b, rows, rowOff, bOff, tile, 0, NR);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, NR);
         }
     }
@@ -92,9 +121,9 @@ final class VectorKernel implements MicroKernel {
     // product's twin, B's address the only difference: one body for both (the address chosen per step, rows null
     // for a packed panel) ran 15 to 25 % slower on packed products inside Sgemm's nest (2026-12-02, one thread)
     private static void productRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
-                                    float[] c, int cOff, int ldc, boolean accumulate) {
+                                    float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int ao = apOff;
         for (int k = 0; k < kc; k++, ao += MR) {
             int bo = rows[rowOff + k] + bOff;
@@ -118,18 +147,38 @@ final class VectorKernel implements MicroKernel {
             a = FloatVector.broadcast(S, ap[ao + 5]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
+            if (EIGHT) {
+                a = FloatVector.broadcast(S, ap[ao + 6]);
+                c60 = a.fma(b0, c60);
+                c61 = a.fma(b1, c61);
+                a = FloatVector.broadcast(S, ap[ao + 7]);
+                c70 = a.fma(b0, c70);
+                c71 = a.fma(b1, c71);
+            }
         }
-        store(c00, c01, c, cOff, accumulate);
-        store(c10, c11, c, cOff + ldc, accumulate);
-        store(c20, c21, c, cOff + 2 * ldc, accumulate);
-        store(c30, c31, c, cOff + 3 * ldc, accumulate);
-        store(c40, c41, c, cOff + 4 * ldc, accumulate);
-        store(c50, c51, c, cOff + 5 * ldc, accumulate);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + L);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + L);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + L);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + L);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + L);
+        if (EIGHT) {
+            c60.intoArray(c, cOff + 6 * ldc);
+            c61.intoArray(c, cOff + 6 * ldc + L);
+            c70.intoArray(c, cOff + 7 * ldc);
+            c71.intoArray(c, cOff + 7 * ldc + L);
+        }
     }
 
-    /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: six accumulators. */
+    /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: one accumulator a row. */
     private static void half(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         int ao = apOff, bo = bpOff;
         for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
@@ -139,6 +188,10 @@ final class VectorKernel implements MicroKernel {
             c3 = FloatVector.broadcast(S, ap[ao + 3]).fma(b0, c3);
             c4 = FloatVector.broadcast(S, ap[ao + 4]).fma(b0, c4);
             c5 = FloatVector.broadcast(S, ap[ao + 5]).fma(b0, c5);
+            if (EIGHT) {
+                c6 = FloatVector.broadcast(S, ap[ao + 6]).fma(b0, c6);
+                c7 = FloatVector.broadcast(S, ap[ao + 7]).fma(b0, c7);
+            }
         }
         c0.intoArray(tile, 0);
         c1.intoArray(tile, NR);
@@ -146,15 +199,9 @@ final class VectorKernel implements MicroKernel {
         c3.intoArray(tile, 3 * NR);
         c4.intoArray(tile, 4 * NR);
         c5.intoArray(tile, 5 * NR);
-    }
-
-    /** One row of the tile: c[at .. at + NR) = or += (v0, v1). */
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int at, boolean accumulate) {
-        if (accumulate) {
-            v0 = v0.add(FloatVector.fromArray(S, c, at));
-            v1 = v1.add(FloatVector.fromArray(S, c, at + L));
+        if (EIGHT) {
+            c6.intoArray(tile, 6 * NR);
+            c7.intoArray(tile, 7 * NR);
         }
-        v0.intoArray(c, at);
-        v1.intoArray(c, at + L);
     }
 }
