@@ -36,6 +36,14 @@ final class CpuConv implements ConvPlan {
      * 7x7 and 14x14 layers at batch 4 and 8 ran 1.3x to 2.5x faster (§9 there).
      */
     static final int AUTO_CHANNELS = 128;
+    /**
+     * At most this many filters, the filter gradient's partials are dW^T (CKK x K) += col (CKK x T) . dz^T (T x K)
+     * instead of dW (K x CKK) += dz . col^T: the long operand (im2col's columns, or x) is then packed as rows read in
+     * order, and only dz, the short one, is packed transposed (a gather, 0.3-0.4 ns a float against 0.12 for a copy).
+     * One thread, GFLOP/s, dW -> dW^T: 64 x 1200 x 224 87-95 -> 111-118, 96 x 576 x 352 102-104 -> 121-122,
+     * 128 x 1344 x 192 114-115 -> 117-118 (bench/results/cpu-kernels-2026-12-01.txt, §29).
+     */
+    static final int TRANSPOSED_FILTERS = 96;
 
     // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
@@ -238,6 +246,8 @@ final class CpuConv implements ConvPlan {
         int threads = be.threads();
         int wSize = k * ckk, imgSize = c * h * w;
         boolean wantW = dw != null, wantB = db != null;
+        int dwRows = direct ? c : ckk; // dW is K x dwRows
+        boolean dwT = wantW && k <= TRANSPOSED_FILTERS && dwRows >= k; // the partials hold dW^T (dwRows x K)
         float[] dxa = dx == null ? null : CpuBackend.data(dx.t());
         boolean dxAcc = dx != null && dx.accumulate();
         // W^T (CKK x K) packed once for the data gradient of every tile.
@@ -276,13 +286,13 @@ final class CpuConv implements ConvPlan {
                     }
                     if (direct) {
                         int xOff = img * imgSize + p0;
-                        if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwPart[g], buf);
+                        if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwT, dwPart[g], buf);
                         if (dx != null) Sgemm.gemm(wtp, pn, dz, dzOff, dzRows, dxAcc, dxa, xOff, p, buf);
                     } else {
                         if (wantW) {
                             float[] col = be.scratch(worker, COLUMNS, ckk * pn);
                             im2col(x, img, p0, pn, col);
-                            addFilterGradient(dz, dzOff, pn, col, 0, pn, ckk, dwPart[g], buf);
+                            addFilterGradient(dz, dzOff, pn, col, 0, pn, ckk, dwT, dwPart[g], buf);
                         }
                         if (dx != null) {
                             float[] dcol = be.scratch(worker, COLUMN_GRAD, ckk * pn);
@@ -293,17 +303,31 @@ final class CpuConv implements ConvPlan {
                 }
             }
         });
-        if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
+        if (wantW && dwT) reduceTransposed(dwPart, CpuBackend.data(dw.t()), dwRows, dw.accumulate());
+        else if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
         if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
     }
 
     /**
      * dwPartial (K x rows) += dz's tile (K x pn, rows p apart from dzOff) . columns^T, where columns is rows x pn
-     * with its rows ld apart from colOff (im2col's tile, or x itself for a direct 1x1 convolution, rows = C).
+     * with its rows ld apart from colOff (im2col's tile, or x itself for a direct 1x1 convolution, rows = C);
+     * transposed: dwPartial holds dW^T (rows x K) += columns . dz^T ({@link #TRANSPOSED_FILTERS}).
      */
     private void addFilterGradient(float[] dz, int dzOff, int pn, float[] columns, int colOff, int ld, int rows,
-                                   float[] dwPartial, Sgemm.Buffers buf) {
-        Sgemm.gemm(false, true, k, rows, pn, dz, dzOff, p, columns, colOff, ld, true, dwPartial, 0, rows, buf);
+                                   boolean transposed, float[] dwPartial, Sgemm.Buffers buf) {
+        if (transposed) Sgemm.gemm(false, true, rows, k, pn, columns, colOff, ld, dz, dzOff, p, true, dwPartial, 0, k, buf);
+        else Sgemm.gemm(false, true, k, rows, pn, dz, dzOff, p, columns, colOff, ld, true, dwPartial, 0, rows, buf);
+    }
+
+    /** dst (K x rows) (=|+=) the transpose of the sum of the groups' partials (each rows x K), in group order. */
+    private void reduceTransposed(float[][] parts, float[] dst, int rows, boolean accumulate) {
+        be.chunks(k, 1, (from, to) -> {
+            for (int o = from; o < to; o++) {
+                int d = o * rows;
+                if (!accumulate) java.util.Arrays.fill(dst, d, d + rows, 0f);
+                for (float[] part : parts) for (int j = 0; j < rows; j++) dst[d + j] += part[j * k + o];
+            }
+        });
     }
 
     /** dst (=|+=) sum of the groups' partials in group order, parallel over the elements. */

@@ -153,7 +153,9 @@ class CpuVsReferenceTest {
             "2, 3, 5, 16, 18, 3, 3, 1, 1, SAME, true, true",     // the padded image's product (16+ wide), dx too
             "2, 4, 6, 18, 17, 3, 3, 1, 1, VALID, false, false",  // the same, VALID
             "1, 3, 4, 12, 33, 5, 5, 1, 1, SAME, true, false",    // the same, 5x5 on an odd width
-            "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true"       // stride 1 wider than 64: im2col
+            "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true",      // stride 1 wider than 64: im2col
+            "2, 40, 24, 6, 6, 1, 1, 1, 1, VALID, false, false",  // 1x1 with more channels than filters: dW^T partials
+            "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false"    // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
     })
     void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
