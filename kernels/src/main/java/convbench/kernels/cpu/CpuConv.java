@@ -246,8 +246,7 @@ final class CpuConv implements ConvPlan {
         int threads = be.threads();
         int wSize = k * ckk, imgSize = c * h * w;
         boolean wantW = dw != null, wantB = db != null;
-        int dwRows = direct ? c : ckk; // dW is K x dwRows
-        boolean dwT = wantW && k <= TRANSPOSED_FILTERS && dwRows >= k; // the partials hold dW^T (dwRows x K)
+        boolean dwT = wantW && k <= TRANSPOSED_FILTERS && ckk >= k; // the partials hold dW^T (CKK x K)
         float[] dxa = dx == null ? null : CpuBackend.data(dx.t());
         boolean dxAcc = dx != null && dx.accumulate();
         // W^T (CKK x K) packed once for the data gradient of every tile.
@@ -303,7 +302,7 @@ final class CpuConv implements ConvPlan {
                 }
             }
         });
-        if (wantW && dwT) reduceTransposed(dwPart, CpuBackend.data(dw.t()), dwRows, dw.accumulate());
+        if (dwT) reduceTransposed(dwPart, CpuBackend.data(dw.t()), ckk, dw.accumulate());
         else if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
         if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
     }

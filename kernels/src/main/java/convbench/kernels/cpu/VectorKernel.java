@@ -21,7 +21,7 @@ final class VectorKernel implements MicroKernel {
     private static final int L = S.length();
     /**
      * Eight rows where there are 32 vector registers (AVX-512), else six. One thread, CPU time, an Intel Xeon with
-     * AVX-512: the 8-row kernel alone 168 against 150-156 GFLOP/s, whole products 6 to 15 % faster; forced to AVX2
+     * AVX-512: the 8-row kernel alone 152-169 against 147-156 GFLOP/s, whole products 2 to 45 % faster; forced to AVX2
      * the 8-row kernel spills and ran 20 to 35 % slower than six rows (bench/results/cpu-kernels-2026-12-01.txt, §27).
      */
     private static final boolean EIGHT = S.vectorBitSize() >= 512;
