@@ -304,6 +304,34 @@ public final class CpuBackend implements Backend {
         return b;
     }
 
+    /**
+     * As {@link #border}, with each bordered row (dstW even) stored as its even columns and then its odd ones:
+     * column C of a row at C / 2 when C is even and at dstW / 2 + C / 2 when odd (F(2x2, 3x3)'s patches step by two
+     * columns, so their columns 0 and 2, and 1 and 3, are then runs over the tiles); slack floats past the last plane
+     * may be read (they hold anything).
+     */
+    float[] borderSplit(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, int slack) {
+        int plane = dstH * dstW, half = dstW / 2;
+        float[] b = shared(SHARED_BORDERED, planes * plane + slack);
+        par.forEach(planes, (pl, wk) -> {
+            int o = pl * plane, from = pl * srcH * srcW;
+            for (int r = 0; r < dstH; r++) {
+                int row = o + r * dstW, sr = r - top;
+                if (sr < 0 || sr >= srcH) {
+                    java.util.Arrays.fill(b, row, row + dstW, 0f);
+                    continue;
+                }
+                int in = from + sr * srcW - left; // src's element under bordered column C is src[in + C]
+                for (int c = 0; c < half; c++) {
+                    int even = 2 * c - left, odd = even + 1;
+                    b[row + c] = even >= 0 && even < srcW ? src[in + 2 * c] : 0f;
+                    b[row + half + c] = odd >= 0 && odd < srcW ? src[in + 2 * c + 1] : 0f;
+                }
+            }
+        });
+        return b;
+    }
+
     /*
      * The one way a CPU kernel writes a gradient (cuDNN's beta: 0 overwrites, 1 accumulates): it computes each
      * value, then hands it to a helper, and only the helpers read the flag. grad takes one value (a loop over

@@ -51,6 +51,9 @@ final class CpuWinograd {
     private final int borderH, borderW;
     private final int uSize; // floats of one packed U[xi]
     private final int chunkFloats;
+    /** Whether the input transform reads whole tile rows from a split source ({@link WinogradRows#inputRow}), and its spill. */
+    private final boolean byRows;
+    private final int spill;
 
     /** A correlation of src (n, in, srcH, srcW) with a 3x3 window into dst (n, out, dstH, dstW), window origin -pads. */
     CpuWinograd(CpuBackend be, WinogradRows rows, int n, int in, int srcH, int srcW, int out, int dstH, int dstW, int padTop, int padLeft) {
@@ -77,6 +80,10 @@ final class CpuWinograd {
         this.chunkFloats = chunkFloats;
         tileRows = (dstH + step - 1) / step;
         tileCols = (dstW + step - 1) / step;
+        // by tile rows where a row fills more than a quarter of inputRow's vector: at 7x7 (4 tiles a row in
+        // 16 lanes) that measured 2 % slower than the gather, at 14x14 (7) 5-9 % faster, at 28x28 20 % (bench/results)
+        this.byRows = rows.hasInputRow() && 4 * tileCols > rows.spill();
+        this.spill = byRows ? rows.spill() : 0;
         tilesPerImage = tileRows * tileCols;
         tiles = n * tilesPerImage;
         borderH = (tileRows - 1) * step + tile;
@@ -138,15 +145,15 @@ final class CpuWinograd {
     void run(float[] src, Sgemm.PackedA[] u, float[] bias, boolean relu, boolean accumulate, float[] dst) {
         float[] bordered = border(src);
         be.par().forEach((tiles + chunk - 1) / chunk, (task, wk) -> {
-            int first = task * chunk, count = Math.min(chunk, tiles - first);
-            float[] v = be.scratch(wk, SCRATCH_V, positions * in * count), m = be.scratch(wk, SCRATCH_M, positions * out * count);
+            int first = task * chunk, count = Math.min(chunk, tiles - first), ldv = count + spill;
+            float[] v = be.scratch(wk, SCRATCH_V, positions * in * ldv), m = be.scratch(wk, SCRATCH_M, positions * out * count);
             float[] sa = be.scratch(wk, SCRATCH_A, positions * count), sb = be.scratch(wk, SCRATCH_B, positions * count);
             int[] at = tileOffsets(first, count);
-            // V[xi] (in x count, row-major) = B^T d B of each input channel's patch d, per tile
-            for (int i = 0; i < in; i++) transformInput(bordered, first, count, at, i, v, sa, sb);
+            // V[xi] (in x count, row-major, rows ldv apart) = B^T d B of each input channel's patch d, per tile
+            for (int i = 0; i < in; i++) transformInput(bordered, first, count, ldv, at, i, v, sa, sb);
             // M[xi] (out x count) = U[xi] (out x in) . V[xi] (in x count)
             for (int xi = 0; xi < positions; xi++)
-                Sgemm.gemm(u[xi], false, count, v, xi * in * count, count, false, m, xi * out * count, count, be.gemmBuffers()[wk]);
+                Sgemm.gemm(u[xi], false, count, v, xi * in * ldv, ldv, false, m, xi * out * count, count, be.gemmBuffers()[wk]);
             // each output channel's tile: columns s[j][b] = (A^T M)[j][b], then rows y[j][l] = (s A)[j][l]
             for (int o = 0; o < out; o++) {
                 for (int b = 0; b < tile; b++) rows.output(m, (b * out + o) * count, tile * out * count, sa, b * count, tile * count, count);
@@ -170,14 +177,14 @@ final class CpuWinograd {
     void filterGradient(float[] x, float[] dz, boolean accumulate, float[] dw) {
         int count = Math.min(tiles, Math.max(Sgemm.NR, 8 * (chunkFloats / (positions * (in + out)))));
         float[] du = be.shared(SHARED_U, positions * out * in);
-        float[] v = be.shared(SHARED_V, positions * in * count), dm = be.shared(SHARED_M, positions * out * count);
+        float[] v = be.shared(SHARED_V, positions * in * (count + spill)), dm = be.shared(SHARED_M, positions * out * count);
         float[] bordered = border(x);
         for (int first = 0; first < tiles; first += count) {
-            int start = first, cn = Math.min(count, tiles - first);
+            int start = first, cn = Math.min(count, tiles - first), ldv = cn + spill;
             int[] at = tileOffsets(start, cn);
             be.par().forEach(in, (i, wk) -> {
                 float[] sa = be.scratch(wk, SCRATCH_A, positions * cn), sb = be.scratch(wk, SCRATCH_B, positions * cn);
-                transformInput(bordered, start, cn, at, i, v, sa, sb);
+                transformInput(bordered, start, cn, ldv, at, i, v, sa, sb);
             });
             be.par().forEach(out, (o, wk) -> {
                 float[] sa = be.scratch(wk, SCRATCH_A, step * step * cn), sb = be.scratch(wk, SCRATCH_B, step * tile * cn);
@@ -187,7 +194,7 @@ final class CpuWinograd {
                 for (int a = 0; a < tile; a++) rows.outputAdjoint(sb, a * step * cn, cn, dm, (a * tile * out + o) * cn, out * cn, cn);
             });
             boolean more = start > 0;
-            be.par().forEach(positions, (xi, wk) -> Sgemm.gemm(false, true, out, in, cn, dm, xi * out * cn, cn, v, xi * in * cn, cn,
+            be.par().forEach(positions, (xi, wk) -> Sgemm.gemm(false, true, out, in, cn, dm, xi * out * cn, cn, v, xi * in * ldv, ldv,
                     more, du, xi * out * in, in, be.gemmBuffers()[wk]));
         }
         // dw[o, i] = G^T dU[o, i] G: columns t[j][b] = (G^T dU)[j][b] (3x6), then rows dw[j][l] = (t G)[j][l]
@@ -233,20 +240,36 @@ final class CpuWinograd {
         return at;
     }
 
-    /** src (n, in, srcH, srcW) in zero planes of borderH x borderW, its window origin at (-padTop, -padLeft). */
+    /**
+     * src (n, in, srcH, srcW) in zero planes of borderH x borderW, its window origin at (-padTop, -padLeft); each
+     * row split into even and odd columns where the input transform reads tile rows ({@link #byRows}).
+     */
     private float[] border(float[] src) {
-        return be.border(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW);
+        return byRows ? be.borderSplit(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW, spill + 1)
+                : be.border(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW);
     }
 
     /**
      * V[xi][i][0, count) = B^T d B of input channel i's patch d (from the bordered source src) under each of the tiles first .. first + count
-     * (V in x count per position, row xi * in + i): columns t[a][b] = (B^T d)[a][b], then rows
-     * V[a][b] = (t B)[a][b]; sa and sb are scratch of positions * count floats.
+     * (V in x count per position, row xi * in + i at (xi * in + i) * ldv, ldv at least count + spill): columns
+     * t[a][b] = (B^T d)[a][b], then rows V[a][b] = (t B)[a][b]. By tile rows from the split source where the
+     * algorithm can (each run's spill past its end is overwritten by the next run, or falls in the row's padding),
+     * else patch by patch through sa and sb (scratch of positions * count floats).
      */
-    private void transformInput(float[] src, int first, int count, int[] at, int i, float[] v, float[] sa, float[] sb) {
+    private void transformInput(float[] src, int first, int count, int ldv, int[] at, int i, float[] v, float[] sa, float[] sb) {
+        if (byRows) {
+            for (int q = 0; q < count; ) {
+                int p = first + q, img = p / tilesPerImage, t = p % tilesPerImage, tr = t / tileCols, tc = t % tileCols;
+                int run = Math.min(tileCols - tc, count - q);
+                int so = ((img * in + i) * borderH + tr * step) * borderW;
+                rows.inputRow(src, so, borderW, borderW / 2, tc, run, v, i * ldv + q, in * ldv);
+                q += run;
+            }
+            return;
+        }
         gather(src, first, count, at, i, sa);
         for (int b = 0; b < tile; b++) rows.input(sa, b * count, tile * count, sb, b * count, tile * count, count);
-        for (int a = 0; a < tile; a++) rows.input(sb, a * tile * count, count, v, (a * tile * in + i) * count, in * count, count);
+        for (int a = 0; a < tile; a++) rows.input(sb, a * tile * count, count, v, (a * tile * in + i) * ldv, in * ldv, count);
     }
 
     /** d[e][q] = element e (row e / 6, column e % 6) of input channel i's patch under tile first + q, from the bordered source. */

@@ -36,6 +36,28 @@ interface WinogradRows {
     void filter(float[] a, int ao, int as, float[] b, int bo, int bs, int n);
 
     /**
+     * Whether {@link #inputRow} is there: F(2x2, 3x3)'s patches step by two columns, so on a source whose rows
+     * are split into even and odd columns ({@link CpuBackend#borderSplit}) a tile row's patches are runs, and the
+     * whole input transform runs vector-wide; F(4x4, 3x3)'s patches are gathered one by one.
+     */
+    default boolean hasInputRow() { return false; }
+
+    /** How many values past a row's end {@link #inputRow} may write (and its source be read): its vector's length. */
+    default int spill() { return 0; }
+
+    /**
+     * F(2x2, 3x3)'s input transform of one tile row, straight from the source: v[vo + xi * vs + k] = (B^T d_k B)[xi]
+     * for k in [0, n) and the 16 positions xi, where patch d_k's rows are the 4 rows src[so + r * ss ..] (r = 0..3)
+     * and its columns 2 (k0 + k) .. 2 (k0 + k) + 3, each row holding its even columns first (column 2c at c) and
+     * then its odd ones (column 2c + 1 at half + c). The same operations in the same order as {@link #input} on the
+     * patch's columns, then on its rows. It may write up to {@link #spill} values past v's row ends, reading as many
+     * past src's.
+     */
+    default void inputRow(float[] src, int so, int ss, int half, int k0, int n, float[] v, int vo, int vs) {
+        throw new UnsupportedOperationException("F(" + step() + "x" + step() + ", 3x3) gathers its patches (hasInputRow is false)");
+    }
+
+    /**
      * The filter gradient's way back through the output transform: the 6 rows b = (A a)[j] of the 4 rows
      * a, with A = (A^T)^T = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1].
      */

@@ -6,6 +6,8 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Winograd's row transforms: the Vector API version gives the scalar loop's values bit for bit (the same
@@ -84,6 +86,47 @@ class WinogradRowsTest {
         rows.filterAdjoint(a, 0, 1, gta, 0, 1, 1);
         rows.filter(g, 0, 1, gg, 0, 1, 1);
         assertEquals(dot(gta, g), dot(a, gg), 1e-5);
+    }
+
+    /**
+     * F(2x2)'s input transform by tile rows (from rows split into even and odd columns) gives the patch-by-patch
+     * transform's values bit for bit: the patch gathered, {@link WinogradRows#input} on its columns, then on its
+     * rows. The vector version writes nothing past a row's end + spill, the scalar one nothing past its end.
+     */
+    @Test
+    void inputRowMatchesThePatchByPatchTransform() {
+        assertFalse(new VectorWinogradRows().hasInputRow());
+        assertFalse(new ScalarWinogradRows().hasInputRow());
+        for (WinogradRows rows : new WinogradRows[] {new ScalarWinograd2Rows(), new VectorWinograd2Rows()}) {
+            assertTrue(rows.hasInputRow());
+            for (int tileCols : new int[] {1, 4, 7, 16, 17, 40}) {
+                int width = 2 * tileCols + 2, half = width / 2, ss = width + 3, so = 5, spill = rows.spill();
+                float[] src = random(so + 4 * ss + spill + 1, tileCols);
+                for (int[] run : new int[][] {{0, tileCols}, {tileCols / 2, tileCols - tileCols / 2}, {tileCols - 1, 1}}) {
+                    int k0 = run[0], n = run[1], vs = n + spill + 4, vo = 2;
+                    float[] v = new float[vo + 16 * vs];
+                    java.util.Arrays.fill(v, Float.NaN);
+                    rows.inputRow(src, so, ss, half, k0, n, v, vo, vs);
+                    float[] d = new float[16], t = new float[16], want = new float[16];
+                    for (int k = 0; k < n; k++) {
+                        for (int r = 0; r < 4; r++)
+                            for (int c = 0; c < 4; c++) {
+                                int col = 2 * (k0 + k) + c; // the patch's column in the unsplit row
+                                d[r * 4 + c] = src[so + r * ss + (col % 2 == 0 ? col / 2 : half + col / 2)];
+                            }
+                        for (int b = 0; b < 4; b++) new ScalarWinograd2Rows().input(d, b, 4, t, b, 4, 1);
+                        for (int a = 0; a < 4; a++) new ScalarWinograd2Rows().input(t, 4 * a, 1, want, 4 * a, 1, 1);
+                        for (int xi = 0; xi < 16; xi++)
+                            assertEquals(want[xi], v[vo + xi * vs + k], rows + ", tile columns " + tileCols + ", tile " + (k0 + k) + ", position " + xi);
+                    }
+                    int written = n + (rows instanceof VectorWinograd2Rows ? spill : 0);
+                    for (int xi = 0; xi < 16; xi++)
+                        for (int k = written; k < vs; k++)
+                            assertTrue(Float.isNaN(v[vo + xi * vs + k]), rows + ": wrote " + (k - n) + " past position " + xi + "'s row");
+                    for (int k = 0; k < vo; k++) assertTrue(Float.isNaN(v[k]), rows + ": wrote before the first row");
+                }
+            }
+        }
     }
 
     private static double dot(float[] a, float[] b) {
