@@ -285,23 +285,7 @@ public final class CpuBackend implements Backend {
      * the zero-bordered source of Winograd's patches and of the padded image's product.
      */
     float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW) {
-        int plane = dstH * dstW;
-        float[] b = shared(SHARED_BORDERED, planes * plane);
-        int c0 = Math.max(0, left), c1 = Math.min(dstW, srcW + left); // bordered columns with src under them
-        par.forEach(planes, (pl, wk) -> {
-            int o = pl * plane, from = pl * srcH * srcW;
-            for (int r = 0; r < dstH; r++) {
-                int row = o + r * dstW, sr = r - top;
-                if (sr < 0 || sr >= srcH || c1 <= c0) {
-                    java.util.Arrays.fill(b, row, row + dstW, 0f);
-                    continue;
-                }
-                for (int t = 0; t < c0; t++) b[row + t] = 0f;
-                System.arraycopy(src, from + sr * srcW + c0 - left, b, row + c0, c1 - c0);
-                for (int t = c1; t < dstW; t++) b[row + t] = 0f;
-            }
-        });
-        return b;
+        return border(src, planes, srcH, srcW, top, left, dstH, dstW, false, 0);
     }
 
     /**
@@ -311,22 +295,33 @@ public final class CpuBackend implements Backend {
      * may be read (they hold anything).
      */
     float[] borderSplit(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, int slack) {
+        return border(src, planes, srcH, srcW, top, left, dstH, dstW, true, slack);
+    }
+
+    private float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, boolean split, int slack) {
         int plane = dstH * dstW, half = dstW / 2;
         float[] b = shared(SHARED_BORDERED, planes * plane + slack);
+        int c0 = Math.max(0, left), c1 = Math.min(dstW, srcW + left); // bordered columns with src under them
         par.forEach(planes, (pl, wk) -> {
             int o = pl * plane, from = pl * srcH * srcW;
             for (int r = 0; r < dstH; r++) {
                 int row = o + r * dstW, sr = r - top;
-                if (sr < 0 || sr >= srcH) {
+                if (sr < 0 || sr >= srcH || c1 <= c0) {
                     java.util.Arrays.fill(b, row, row + dstW, 0f);
                     continue;
                 }
                 int in = from + sr * srcW - left; // src's element under bordered column C is src[in + C]
-                for (int c = 0; c < half; c++) {
-                    int even = 2 * c - left, odd = even + 1;
-                    b[row + c] = even >= 0 && even < srcW ? src[in + 2 * c] : 0f;
-                    b[row + half + c] = odd >= 0 && odd < srcW ? src[in + 2 * c + 1] : 0f;
+                if (split) {
+                    for (int c = 0; c < half; c++) {
+                        int even = 2 * c, odd = even + 1;
+                        b[row + c] = even >= c0 && even < c1 ? src[in + even] : 0f;
+                        b[row + half + c] = odd >= c0 && odd < c1 ? src[in + odd] : 0f;
+                    }
+                    continue;
                 }
+                for (int t = 0; t < c0; t++) b[row + t] = 0f;
+                System.arraycopy(src, in + c0, b, row + c0, c1 - c0);
+                for (int t = c1; t < dstW; t++) b[row + t] = 0f;
             }
         });
         return b;

@@ -28,28 +28,15 @@ final class ScalarWinograd2Rows implements WinogradRows {
 
     /**
      * B^T d B of a tile row's patches from rows split into even and odd columns: the patch's columns 0..3 are
-     * even column k, odd k, even k + 1, odd k + 1; first each column's B^T (t[a][b]), then each row's B.
+     * even column k, odd k, even k + 1, odd k + 1; first {@link #input} on each column (t[a][b] = (B^T d)[a][b]),
+     * then on each row of t.
      */
     @Override public void inputRow(float[] src, int so, int ss, int half, int k0, int n, float[] v, int vo, int vs) {
         int e = so + k0, o = e + half;
         float[] t = new float[16]; // t[a * 4 + b] = (B^T d)[a][b]
         for (int k = 0; k < n; k++) {
-            for (int b = 0; b < 4; b++) {
-                int c = ((b & 1) == 0 ? e : o) + k + (b >> 1);
-                float a0 = src[c], a1 = src[c + ss], a2 = src[c + 2 * ss], a3 = src[c + 3 * ss];
-                t[b] = a0 - a2;
-                t[4 + b] = a1 + a2;
-                t[8 + b] = a2 - a1;
-                t[12 + b] = a1 - a3;
-            }
-            for (int a = 0; a < 4; a++) {
-                float a0 = t[a * 4], a1 = t[a * 4 + 1], a2 = t[a * 4 + 2], a3 = t[a * 4 + 3];
-                int to = vo + 4 * a * vs + k;
-                v[to] = a0 - a2;
-                v[to + vs] = a1 + a2;
-                v[to + 2 * vs] = a2 - a1;
-                v[to + 3 * vs] = a1 - a3;
-            }
+            for (int b = 0; b < 4; b++) input(src, ((b & 1) == 0 ? e : o) + k + (b >> 1), ss, t, b, 4, 1);
+            for (int a = 0; a < 4; a++) input(t, a * 4, 1, v, vo + 4 * a * vs + k, vs, 1);
         }
     }
 
