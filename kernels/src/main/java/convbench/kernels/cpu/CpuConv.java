@@ -25,6 +25,8 @@ final class CpuConv implements ConvPlan {
     private final int[] xRows, dzRows;
     /** The forward (x -> y) and data gradient (dz -> dx) on the bordered image, or null where im2col's pays ({@link CpuPaddedGemm}). */
     private final CpuPaddedGemm padded, paddedData;
+    /** The filter gradient tap by tap from the bordered image transposed ({@link CpuPaddedGemm#filterGradient}), or null where im2col's. */
+    private final CpuPaddedGemm paddedFilter;
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
     private final CpuWinograd winograd, winogradData;
     private final WinogradRows rows; // the Winograd algorithm in use, or null
@@ -70,7 +72,7 @@ final class CpuConv implements ConvPlan {
         ckk = c * kh * kw;
         p = oh * ow;
         direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && d.padBottom() == 0 && d.padRight() == 0;
-        tile = Math.min(p, columnTile(ckk));
+        tile = tileOf(p, ckk);
         xRows = direct ? planes(c, p) : null;
         dzRows = direct ? planes(k, p) : null;
         tiles = (p + tile - 1) / tile;
@@ -91,6 +93,10 @@ final class CpuConv implements ConvPlan {
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
         // than im2col's below that (its dU products are long and thin)
         winogradFilter = use && (choice != ConvChoice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
+        // the filter gradient by taps (stride 1, not Winograd's) where that pays and gives every worker a share
+        CpuPaddedGemm byTaps = !winogradFilter && !direct && sh == 1 && sw == 1 && CpuPaddedGemm.paysForFilters(c, ow, kw)
+                ? (padded != null ? padded : new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k)) : null;
+        paddedFilter = byTaps != null && n * byTaps.filterChunks() >= be.threads() ? byTaps : null;
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
@@ -103,6 +109,18 @@ final class CpuConv implements ConvPlan {
         return at;
     }
 
+    /**
+     * Pixels per tile for a product over {@code pixels} output pixels ckk deep: all of them where they fit in
+     * {@link #columnTile}, else as many tiles as that needs, of even width (a multiple of the micro-kernel's):
+     * a 17x17 image's 289 pixels at ckk 1344 as 160 + 129, not 224 + 65, whose short tile is a short product.
+     */
+    static int tileOf(int pixels, int ckk) {
+        int most = columnTile(ckk);
+        if (pixels <= most) return pixels;
+        int tiles = (pixels + most - 1) / most;
+        return Sgemm.roundUp((pixels + tiles - 1) / tiles, Sgemm.NR);
+    }
+
     /** Output pixels per tile of columns ckk deep: about 256K floats (1 MB), a multiple of the micro-kernel's width. */
     static int columnTile(int ckk) {
         return Math.max(Sgemm.NR, Sgemm.roundUp(Math.max(1, (1 << 18) / ckk), Sgemm.NR));
@@ -111,8 +129,9 @@ final class CpuConv implements ConvPlan {
     @Override public ConvDesc desc() { return d; }
 
     @Override public String algorithm() {
-        if (rows == null) return direct ? "gemm" : padded != null ? "padded+gemm, dw im2col+gemm" : "im2col+gemm";
-        return "winograd" + rows.step() + (winogradFilter ? "" : ", dw im2col+gemm");
+        String dwBy = paddedFilter != null ? ", dw taps+gemm" : ", dw im2col+gemm";
+        if (rows == null) return direct ? "gemm" : padded != null ? "padded+gemm" + dwBy : paddedFilter != null ? "im2col+gemm" + dwBy : "im2col+gemm";
+        return "winograd" + rows.step() + (winogradFilter ? "" : dwBy);
     }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
@@ -177,9 +196,10 @@ final class CpuConv implements ConvPlan {
                                 // valid iw in [0, w): columns q..q+run map to iw0..iw0+run-1
                                 int lo = Math.min(run, Math.max(0, -iw0));
                                 int hi = Math.max(lo, Math.min(run, w - iw0));
-                                java.util.Arrays.fill(col, dst, dst + lo, 0f);
+                                // the borders are a few pixels: plain loops (Arrays.fill's call cost more)
+                                for (int r = 0; r < lo; r++) col[dst + r] = 0f;
                                 if (hi > lo) System.arraycopy(x, src + iw0 + lo, col, dst + lo, hi - lo);
-                                java.util.Arrays.fill(col, dst + hi, dst + run, 0f);
+                                for (int r = hi; r < run; r++) col[dst + r] = 0f;
                             } else {
                                 for (int r = 0, iw = iw0; r < run; r++, iw += sw)
                                     col[dst + r] = iw >= 0 && iw < w ? x[src + iw] : 0f;
@@ -230,13 +250,21 @@ final class CpuConv implements ConvPlan {
                 paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
                 dx = null;
             }
-            gemmBackward(xt, wt, dzt, dx, dw, db);
+            if (dw != null && paddedFilter != null) {
+                paddedFilter.filterGradient(CpuBackend.data(xt), CpuBackend.data(dzt), dw.accumulate(), CpuBackend.data(dw.t()));
+                dw = null;
+            }
+            if (dx != null || dw != null || db != null) gemmBackward(xt, wt, dzt, dx, dw, db);
             return;
         }
         float[] dz = CpuBackend.data(dzt);
         if (dx != null)
             winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
         if (dw != null && winogradFilter) winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+        if (dw != null && paddedFilter != null) {
+            paddedFilter.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+            dw = null;
+        }
         if (db != null || (dw != null && !winogradFilter)) gemmBackward(xt, wt, dzt, null, winogradFilter ? null : dw, db);
     }
 

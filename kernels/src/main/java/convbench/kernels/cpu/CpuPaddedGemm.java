@@ -19,11 +19,16 @@ final class CpuPaddedGemm {
     // shared scratch of the backend used here (the bordered source is CpuBackend.border's): the turned filters
     // of the data gradient
     private static final int SHARED_TURNED = 6;
-    // per-worker scratch: a tile of the pitched output (CpuConv's columns slot: the two never run together)
-    private static final int SCRATCH_OUT = 0;
+    // per-worker scratch: a tile of the pitched output (CpuConv's columns slot: the two never run together); for the
+    // filter gradient, the bordered image transposed, dz at the pitch and packed (Winograd's slots, not in use then)
+    private static final int SCRATCH_OUT = 0, SCRATCH_XT = 4, SCRATCH_DZ = 5, SCRATCH_DZ_PACKED = 6;
+    // per group of the filter gradient (indexed by group): its partial dW (CpuConv's slot, not in use then)
+    private static final int DW_PARTIAL = 2;
 
     private final CpuBackend be;
     private final int n, in, srcH, srcW, kh, kw, padTop, padLeft, out, dstH, dstW, hp, wp, pitched, tile, tiles;
+    /** The filter gradient's pixels a chunk: dz's packed chunk about 64K floats (256 KB, in L2), whole steps of the products' depth. */
+    private final int filterChunk;
     /** Where row (i, p, q) of the columns starts in one image's bordered source. */
     private final int[] rowAt;
 
@@ -45,8 +50,9 @@ final class CpuPaddedGemm {
         dstW = wp - kw + 1;
         pitched = (dstH - 1) * wp + dstW;
         int ckk = in * kh * kw;
-        tile = Math.min(pitched, CpuConv.columnTile(ckk));
+        tile = CpuConv.tileOf(pitched, ckk);
         tiles = (pitched + tile - 1) / tile;
+        filterChunk = Math.min(pitched, Math.max(Sgemm.KC, (1 << 16) / out / Sgemm.KC * Sgemm.KC));
         rowAt = new int[ckk];
         for (int r = 0; r < ckk; r++) rowAt[r] = r / (kh * kw) * hp * wp + r / kw % kh * wp + r % kw;
     }
@@ -58,6 +64,101 @@ final class CpuPaddedGemm {
      */
     static boolean pays(int dstW, int kw) {
         return dstW <= 64 && 8 * (kw - 1) <= dstW + kw - 1;
+    }
+
+    /**
+     * Where the filter gradient by taps ({@link #filterGradient}) measured faster than im2col's: at least a full
+     * micro-panel of channels (each tap's product is in channels wide), and at most an eighth of the pitched
+     * pixels dropped, as {@link #pays}, at any width.
+     */
+    static boolean paysForFilters(int channels, int dstW, int kw) {
+        return channels >= Sgemm.NR && 8 * (kw - 1) <= dstW + kw - 1;
+    }
+
+    /** The filter gradient's chunks of pixels in one image: its units of work are the batch's (image, chunk) pairs. */
+    int filterChunks() { return (pitched + filterChunk - 1) / filterChunk; }
+
+    /**
+     * The filter gradient of the forward correlation (src = x, out = K filters, g = w):
+     * <pre>
+     *   dw[o, i, p, q] (=|+=) sum_{n, r, s} dz[n, o, r, s] * src[n, i, r + p - padTop, s + q - padLeft]
+     * </pre>
+     * Per image, with xT the bordered image transposed (hp * wp pixels, each its in channels) and dz at the pitch
+     * (zero at the pixels past each output row), every tap (p, q) is one product over the pitched pixels:
+     * dW_pq (out x in) += dz (out x pitched) . xT's rows from pixel p * wp + q (pitched x in). B's rows are runs of
+     * xT, packed as plain copies, where im2col's columns must be packed transposed (a gather) for every tap; the
+     * image is transposed once (per group that works on it). The batch's (image, chunk of pixels) pairs are split
+     * over groups in order, each group sums into its own partial dW (out x taps x in), and the partials are summed
+     * in group order and reordered into dw at the end, so the result does not depend on thread timing. Overwrites
+     * dw (accumulate false) or adds to it.
+     */
+    void filterGradient(float[] src, float[] dz, boolean accumulate, float[] dw) {
+        int taps = kh * kw, size = out * taps * in, plane = hp * wp, chunks = filterChunks(), items = n * chunks;
+        int groups = Math.min(be.threads(), items);
+        float[][] parts = new float[groups][];
+        be.par().forEach(groups, (g, worker) -> {
+            float[] part = parts[g] = be.scratch(g, DW_PARTIAL, size);
+            java.util.Arrays.fill(part, 0, size, 0f);
+            float[] xt = be.scratch(worker, SCRATCH_XT, plane * in);
+            float[] dzp = be.scratch(worker, SCRATCH_DZ, out * pitched);
+            float[] packed = be.scratch(worker, SCRATCH_DZ_PACKED, Sgemm.PackedA.size(out, filterChunk));
+            Sgemm.Buffers buf = be.gemmBuffers()[worker];
+            // the group's run of (image, chunk of pixels), in order; every tap on one chunk before the next,
+            // so dz's packed chunk stays in cache
+            for (int item = g * items / groups, end = (g + 1) * items / groups, img = -1; item < end; item++) {
+                if (item / chunks != img) {
+                    img = item / chunks;
+                    transposeBordered(src, img, xt);
+                    pitch(dz, img, dzp);
+                }
+                int t0 = item % chunks * filterChunk, tn = Math.min(filterChunk, pitched - t0);
+                Sgemm.PackedA a = Sgemm.PackedA.pack(false, out, tn, dzp, t0, pitched, packed);
+                for (int p = 0; p < kh; p++)
+                    for (int q = 0; q < kw; q++)
+                        Sgemm.gemm(a, false, in, xt, (t0 + p * wp + q) * in, in, true, part, (p * kw + q) * in, taps * in, buf);
+            }
+        });
+        // dw[o, i, tap] (=|+=) the groups' part[o, tap, i], in group order
+        be.chunks(out, 1, (from, to) -> {
+            for (int o = from; o < to; o++)
+                for (int i = 0; i < in; i++)
+                    for (int e = 0; e < taps; e++) {
+                        int at = (o * taps + e) * in + i;
+                        float sum = 0f;
+                        for (float[] part : parts) sum += part[at];
+                        int d = (o * in + i) * taps + e;
+                        dw[d] = CpuBackend.grad(dw[d], sum, accumulate);
+                    }
+        });
+    }
+
+    /** xt[(r * wp + s) * in + i] = src[img, i, r - padTop, s - padLeft], 0 in the border: the bordered image transposed. */
+    private void transposeBordered(float[] src, int img, float[] xt) {
+        int rowLen = wp * in, srcPlane = srcH * srcW, base = img * in * srcPlane;
+        java.util.Arrays.fill(xt, 0, padTop * rowLen, 0f);
+        java.util.Arrays.fill(xt, (padTop + srcH) * rowLen, hp * rowLen, 0f);
+        for (int r = 0; r < srcH; r++) {
+            int row = (padTop + r) * rowLen;
+            java.util.Arrays.fill(xt, row, row + padLeft * in, 0f);
+            java.util.Arrays.fill(xt, row + (padLeft + srcW) * in, row + rowLen, 0f);
+            // one bordered row at a time (wp * in floats, in cache): channel by channel, a stride-in scatter
+            for (int i = 0; i < in; i++) {
+                int from = base + i * srcPlane + r * srcW, to = row + padLeft * in + i;
+                for (int s = 0; s < srcW; s++) xt[to + s * in] = src[from + s];
+            }
+        }
+    }
+
+    /** dzp[o * pitched + r * wp + s] = dz[img, o, r, s], 0 at the pitched pixels past each row (s >= dstW). */
+    private void pitch(float[] dz, int img, float[] dzp) {
+        int dPlane = dstH * dstW, base = img * out * dPlane;
+        for (int o = 0; o < out; o++) {
+            int to = o * pitched, from = base + o * dPlane;
+            for (int r = 0; r < dstH; r++) {
+                System.arraycopy(dz, from + r * dstW, dzp, to + r * wp, dstW);
+                if (r < dstH - 1) java.util.Arrays.fill(dzp, to + r * wp + dstW, to + (r + 1) * wp, 0f);
+            }
+        }
     }
 
     /**

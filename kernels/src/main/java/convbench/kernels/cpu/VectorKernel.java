@@ -38,6 +38,9 @@ final class VectorKernel implements MicroKernel {
                     float[] c, int cOff, int ldc, boolean accumulate, int mValid, int nValid, float[] tile) {
         if (mValid == MR && nValid == NR && !accumulate) {
             product(kc, ap, apOff, bp, bpOff, c, cOff, ldc);
+        } else if (mValid == MR && nValid == NR) {
+            product(kc, ap, apOff, bp, bpOff, tile, 0, NR);
+            addTile(tile, c, cOff, ldc);
         } else if (nValid <= L) {
             // a tail of at most one vector's columns (a 14x14 image's 196 = 6 x 32 + 4): half the tile's work
             half(kc, ap, apOff, bp, bpOff, tile);
@@ -103,6 +106,15 @@ final class VectorKernel implements MicroKernel {
         }
     }
 
+    /** C (MR x NR at cOff, rows ldc apart) += tile (MR x NR, packed): a whole tile's accumulation, straight-line. */
+    private static void addTile(float[] tile, float[] c, int cOff, int ldc) {
+        for (int r = 0; r < MR; r++) {
+            int o = cOff + r * ldc;
+            FloatVector.fromArray(S, c, o).add(FloatVector.fromArray(S, tile, r * NR)).intoArray(c, o);
+            FloatVector.fromArray(S, c, o + L).add(FloatVector.fromArray(S, tile, r * NR + L)).intoArray(c, o + L);
+        }
+    }
+
     /**
      * C (MR x NR) (=|+=) Ap . B over kc steps with B read where it lies, unpacked: B's row k is the NR floats
      * of b from rows[rowOff + k] + bOff. A stride-1 convolution's columns are runs of its bordered image.
@@ -112,6 +124,9 @@ final class VectorKernel implements MicroKernel {
                         float[] c, int cOff, int ldc, boolean accumulate, int mValid, float[] tile) {
         if (mValid == MR && !accumulate) {
             productRows(kc, ap, apOff, b, rows, rowOff, bOff, c, cOff, ldc);
+        } else if (mValid == MR) {
+            productRows(kc, ap, apOff, b, rows, rowOff, bOff, tile, 0, NR);
+            addTile(tile, c, cOff, ldc);
         } else {
             productRows(kc, ap, apOff, b, rows, rowOff, bOff, tile, 0, NR);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, NR);

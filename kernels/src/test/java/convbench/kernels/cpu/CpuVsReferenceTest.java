@@ -155,7 +155,10 @@ class CpuVsReferenceTest {
             "1, 3, 4, 12, 33, 5, 5, 1, 1, SAME, true, false",    // the same, 5x5 on an odd width
             "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true",      // stride 1 wider than 64: im2col
             "2, 40, 24, 6, 6, 1, 1, 1, 1, VALID, false, false",  // 1x1 with more channels than filters: dW^T partials
-            "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false"    // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
+            "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false",   // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
+            "2, 33, 6, 9, 8, 3, 3, 1, 1, SAME, true, false",     // dw by taps (CpuPaddedGemm.filterGradient), channels past a panel
+            "3, 40, 5, 9, 9, 7, 1, 1, 1, SAME, true, true",      // the same, a 7x1 window (taps down the rows), 3 images on 2 groups
+            "1, 32, 130, 20, 18, 3, 3, 1, 1, VALID, false, false" // the same, 322 pitched pixels in two chunks (130 filters: 256 a chunk)
     })
     void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
@@ -262,13 +265,15 @@ class CpuVsReferenceTest {
     /**
      * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256; other
      * stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded image's product.
+     * The filter gradient of a stride-1 layer with 32+ channels whose window drops at most an eighth of the pitched
+     * pixels is by taps, where the batch gives each worker a share.
      */
     @Test
     void autoChoosesWinogradWhereItPays() {
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         // the conv test's shapes for each path
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 3, 16, 18), 5, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 4, 18, 17), 6, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
@@ -276,21 +281,27 @@ class CpuVsReferenceTest {
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 6, 70), 4, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 17, 17), 64, 1, 7, 1, 1, 0, 3, 0, 3, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 128, 7, 7), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        // by taps only with a share for each of the two workers: one image of one chunk is im2col's
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 31, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
-            assertEquals("padded+gemm, dw im2col+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+            assertEquals("padded+gemm, dw taps+gemm", direct.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         }
     }
 
-    /** auto's F(2x2) forward and data gradient with im2col's filter gradient, all three in one call. */
-    @Test
-    void autoWinogradWithIm2colFilterGradient() {
-        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, 23, 23), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
+    /** auto's F(2x2) forward and data gradient with the filter gradient by taps or by im2col, all three in one call. */
+    @ParameterizedTest(name = "{0}x{0}: {1}")
+    @CsvSource({"23, 'winograd2, dw taps+gemm'", "7, 'winograd2, dw im2col+gemm'"})
+    void autoWinogradWithMatrixFilterGradient(int size, String algorithm) {
+        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, size, size), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
         var pc = cpu.conv(d);
-        assertEquals("winograd2, dw im2col+gemm", pc.algorithm());
+        assertEquals(algorithm, pc.algorithm());
         var pr = ref.conv(d);
         Twin x = random(d.x()), wt = random(d.w()), dz = random(d.y());
         for (boolean acc : new boolean[] {false, true}) {
