@@ -100,7 +100,7 @@ final class CpuPaddedGemm {
             float[] part = parts[g] = be.scratch(g, DW_PARTIAL, size);
             java.util.Arrays.fill(part, 0, size, 0f);
             float[] xt = be.scratch(worker, SCRATCH_XT, plane * in);
-            float[] dzp = be.scratch(worker, SCRATCH_DZ, out * pitched);
+            float[] dzp = be.scratch(worker, SCRATCH_DZ, out * filterChunk);
             float[] packed = be.scratch(worker, SCRATCH_DZ_PACKED, Sgemm.PackedA.size(out, filterChunk));
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
             // the group's run of (image, chunk of pixels), in order; every tap on one chunk before the next,
@@ -109,10 +109,10 @@ final class CpuPaddedGemm {
                 if (item / chunks != img) {
                     img = item / chunks;
                     transposeBordered(src, img, xt);
-                    pitch(dz, img, dzp);
                 }
                 int t0 = item % chunks * filterChunk, tn = Math.min(filterChunk, pitched - t0);
-                Sgemm.PackedA a = Sgemm.PackedA.pack(false, out, tn, dzp, t0, pitched, packed);
+                pitch(dz, img, t0, tn, dzp);
+                Sgemm.PackedA a = Sgemm.PackedA.pack(false, out, tn, dzp, 0, tn, packed);
                 for (int p = 0; p < kh; p++)
                     for (int q = 0; q < kw; q++)
                         Sgemm.gemm(a, false, in, xt, (t0 + p * wp + q) * in, in, true, part, (p * kw + q) * in, taps * in, buf);
@@ -149,14 +149,20 @@ final class CpuPaddedGemm {
         }
     }
 
-    /** dzp[o * pitched + r * wp + s] = dz[img, o, r, s], 0 at the pitched pixels past each row (s >= dstW). */
-    private void pitch(float[] dz, int img, float[] dzp) {
+    /**
+     * dzp[o * tn + t - t0] = dz[img, o, r, s] for the pitched pixels t = r * wp + s in [t0, t0 + tn): dz at the pitch,
+     * 0 at the pixels past each row (s >= dstW).
+     */
+    private void pitch(float[] dz, int img, int t0, int tn, float[] dzp) {
         int dPlane = dstH * dstW, base = img * out * dPlane;
         for (int o = 0; o < out; o++) {
-            int to = o * pitched, from = base + o * dPlane;
-            for (int r = 0; r < dstH; r++) {
-                System.arraycopy(dz, from + r * dstW, dzp, to + r * wp, dstW);
-                if (r < dstH - 1) java.util.Arrays.fill(dzp, to + r * wp + dstW, to + (r + 1) * wp, 0f);
+            int to = o * tn - t0, from = base + o * dPlane;
+            for (int t = t0; t < t0 + tn; ) {
+                int r = t / wp, s = t % wp, run = Math.min(wp - s, t0 + tn - t);
+                int valid = Math.max(0, Math.min(run, dstW - s));
+                System.arraycopy(dz, from + r * dstW + s, dzp, to + t, valid);
+                for (int e = valid; e < run; e++) dzp[to + t + e] = 0f;
+                t += run;
             }
         }
     }
