@@ -23,7 +23,10 @@ final class CpuConv implements ConvPlan {
     private final boolean direct;
     /** A direct 1x1's B rows: where channel i's plane starts in one image of x (C of them) and of dz (K). */
     private final int[] xRows, dzRows;
-    /** The forward (x -> y) and data gradient (dz -> dx) on the bordered image, or null where im2col's pays ({@link CpuPaddedGemm}). */
+    /**
+     * The forward (x -> y) and data gradient (dz -> dx) on the bordered image ({@link CpuPaddedGemm}), each null where
+     * im2col's pays: the data gradient's also on wide images where it reads dz in place.
+     */
     private final CpuPaddedGemm padded, paddedData;
     /** The filter gradient tap by tap from the bordered image transposed ({@link CpuPaddedGemm#filterGradient}), or null where im2col's. */
     private final CpuPaddedGemm paddedFilter;
@@ -89,7 +92,11 @@ final class CpuConv implements ConvPlan {
         boolean pad = !use && !direct && sh == 1 && sw == 1 && CpuPaddedGemm.pays(ow, kw)
                 && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0;
         padded = pad ? new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k) : null;
-        paddedData = pad ? new CpuPaddedGemm(be, n, k, oh, ow, kh, kw, dt, dl, dbm, dr, c) : null;
+        // the data gradient so also on wider images where its product has few enough rows (c) to read the
+        // bordered dz in place (Sgemm.UNPACKED_ROWS) and its pitch drops at most an eighth of dx's pixels
+        boolean padData = pad || !use && !direct && sh == 1 && sw == 1 && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0
+                && c <= Sgemm.UNPACKED_ROWS && CpuPaddedGemm.fewDropped(w, kw);
+        paddedData = padData ? new CpuPaddedGemm(be, n, k, oh, ow, kh, kw, dt, dl, dbm, dr, c) : null;
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
         // than im2col's below that (its dU products are long and thin)
         winogradFilter = use && (choice != ConvChoice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
@@ -129,9 +136,11 @@ final class CpuConv implements ConvPlan {
     @Override public ConvDesc desc() { return d; }
 
     @Override public String algorithm() {
-        String dwBy = paddedFilter != null ? ", dw taps+gemm" : ", dw im2col+gemm";
-        if (rows == null) return direct ? "gemm" : padded != null ? "padded+gemm" + dwBy : paddedFilter != null ? "im2col+gemm" + dwBy : "im2col+gemm";
-        return "winograd" + rows.step() + (winogradFilter ? "" : dwBy);
+        // the forward's, then the data and filter gradients' where they differ from it
+        String fwd = rows != null ? "winograd" + rows.step() : direct ? "gemm" : padded != null ? "padded+gemm" : "im2col+gemm";
+        String dx = rows != null ? fwd : paddedData != null ? "padded+gemm" : direct ? "gemm" : "im2col+gemm";
+        String dw = winogradFilter ? fwd : paddedFilter != null ? "taps+gemm" : direct ? "gemm" : "im2col+gemm";
+        return fwd + (dx.equals(fwd) ? "" : ", dx " + dx) + (dw.equals(fwd) ? "" : ", dw " + dw);
     }
 
     @Override public void forward(Tensor xt, Tensor wt, Tensor bt, Tensor yt) {
@@ -245,7 +254,7 @@ final class CpuConv implements ConvPlan {
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
         if (winograd == null) {
-            if (dx != null && padded != null) {
+            if (dx != null && paddedData != null) {
                 float[] dz = CpuBackend.data(dzt);
                 paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
                 dx = null;

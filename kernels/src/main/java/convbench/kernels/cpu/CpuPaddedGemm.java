@@ -10,7 +10,8 @@ package convbench.kernels.cpu;
  * the run of the bordered image from i * hp * wp + p * wp + q, contiguous over t, and the product packs it
  * straight from there ({@link Sgemm#gemm(Sgemm.PackedA, int, float[], int, int[], boolean, float[], int, int, Sgemm.Buffers)}):
  * one pass over the columns instead of im2col's two. The wp - dstW pixels past each output row are computed
- * and dropped, so it pays only on narrow images with narrow windows ({@link #pays}).
+ * and dropped, so it pays only with narrow windows, and for a product whose B is packed only on narrow images
+ * ({@link #pays}); where B is read in place (at most {@link Sgemm#UNPACKED_ROWS} rows), on wide ones too.
  * <p>
  * The convolution's forward pass is this with src = x, g = w; its data gradient with src = dz,
  * g[c, k] = w[k, c] turned by 180 degrees and pads k - 1 - pad ({@link CpuConv}).
@@ -63,7 +64,12 @@ final class CpuPaddedGemm {
      * 112 and 147 wide 9 and 17 % slower), dropping at most an eighth of the pitched pixels (5x5 from 32 wide).
      */
     static boolean pays(int dstW, int kw) {
-        return dstW <= 64 && 8 * (kw - 1) <= dstW + kw - 1;
+        return dstW <= 64 && fewDropped(dstW, kw);
+    }
+
+    /** Whether the pitch drops at most an eighth of the pixels it computes (kw - 1 of each row's dstW + kw - 1). */
+    static boolean fewDropped(int dstW, int kw) {
+        return 8 * (kw - 1) <= dstW + kw - 1;
     }
 
     /**
@@ -72,7 +78,7 @@ final class CpuPaddedGemm {
      * pixels dropped, as {@link #pays}, at any width.
      */
     static boolean paysForFilters(int channels, int dstW, int kw) {
-        return channels >= Sgemm.NR && 8 * (kw - 1) <= dstW + kw - 1;
+        return channels >= Sgemm.NR && fewDropped(dstW, kw);
     }
 
     /** The filter gradient's chunks of pixels in one image: its units of work are the batch's (image, chunk) pairs. */

@@ -153,7 +153,8 @@ class CpuVsReferenceTest {
             "2, 3, 5, 16, 18, 3, 3, 1, 1, SAME, true, true",     // the padded image's product (16+ wide), dx too
             "2, 4, 6, 18, 17, 3, 3, 1, 1, VALID, false, false",  // the same, VALID
             "1, 3, 4, 12, 33, 5, 5, 1, 1, SAME, true, false",    // the same, 5x5 on an odd width
-            "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true",      // stride 1 wider than 64: im2col
+            "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true",      // stride 1 wider than 64: im2col, dx on the padded image
+            "1, 65, 3, 5, 70, 3, 3, 1, 1, SAME, false, false",   // the same with 65 channels: dx im2col's too (col2im)
             "2, 40, 24, 6, 6, 1, 1, 1, 1, VALID, false, false",  // 1x1 with more channels than filters: dW^T partials
             "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false",   // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
             "2, 33, 6, 9, 8, 3, 3, 1, 1, SAME, true, false",     // dw by taps (CpuPaddedGemm.filterGradient), channels past a panel
@@ -266,19 +267,20 @@ class CpuVsReferenceTest {
      * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256; other
      * stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded image's product.
      * The filter gradient of a stride-1 layer with 32+ channels whose window drops at most an eighth of the pitched
-     * pixels is by taps, where the batch gives each worker a share.
+     * pixels is by taps, where the batch gives each worker a share; the data gradient of a layer of at most 64
+     * channels is on the padded image at any width.
      */
     @Test
     void autoChoosesWinogradWhereItPays() {
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         // the conv test's shapes for each path
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 3, 16, 18), 5, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 4, 18, 17), 6, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 12, 33), 4, 5, 5, 1, 1, 2, 2, 2, 2, true, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 6, 70), 4, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
+        assertEquals("im2col+gemm, dx padded+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 3, 6, 70), 4, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 3, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 17, 17), 64, 1, 7, 1, 1, 0, 3, 0, 3, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 128, 7, 7), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
@@ -288,6 +290,7 @@ class CpuVsReferenceTest {
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 31, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 65, 5, 70), 3, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
