@@ -343,6 +343,8 @@ class CpuVsReferenceTest {
             "MAX, 2, 2, 2, 2, VALID, 2, 3, 6, 6",   // windows that tile the input (vgg16's pools)
             "MAX, 2, 2, 3, 3, VALID, 2, 3, 8, 8",   // disjoint windows with cells in none
             "AVG, 3, 3, 1, 1, SAME, 2, 3, 6, 7",
+            "AVG, 3, 3, 1, 1, SAME, 2, 3, 17, 18",  // stride 1 on rows of 16+: the backward's vector-wide spread
+            "AVG, 3, 5, 1, 1, VALID, 1, 2, 6, 21",  // the same, VALID, a wider window
             "AVG, 3, 3, 2, 2, SAME, 2, 17, 8, 8",
             "AVG, 5, 5, 3, 3, VALID, 1, 3, 17, 17",
             "AVG, 2, 2, 2, 2, VALID, 2, 3, 6, 6",
