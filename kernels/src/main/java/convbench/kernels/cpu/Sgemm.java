@@ -15,8 +15,11 @@ public final class Sgemm {
     static final int KC = 256;
     /** Block sizes: A blocks of MC_ROWS * mr rows (L2), B blocks of NC_COLS * nr columns. */
     private static final int MC_ROWS = 24, NC_COLS = 128;
-    /** The largest micro-tile any kernel has, for sizing the packing buffers. */
-    private static final int MAX_MR = 8, MAX_NR = 64;
+    /**
+     * The largest micro-tile of the kernels this JVM runs (the one in use, and the scalar one the tests run too),
+     * for sizing the packing buffers: B's block holds KC x NC_COLS * nr floats, 8 MiB a thread at nr 64, 4 at 32.
+     */
+    private static final int MAX_MR = Math.max(MR, new ScalarKernel().mr()), MAX_NR = Math.max(NR, new ScalarKernel().nr());
     /** Micro-panels of A one task of a parallel {@link PackedA#pack} packs. */
     private static final int PACK_PANELS = 8;
     /**
