@@ -24,7 +24,10 @@ class SgemmTest {
             "50, 33, 17, false, true",
             "31, 70, 260, true, true",
             "145, 40, 9, false, false",
-            "3, 4200, 5, false, true"
+            "3, 4200, 5, false, true",
+            "9, 36, 40, false, false",          // tails of 4, 2 and 3 columns (the half-width kernel, few columns valid)
+            "16, 66, 300, false, true",
+            "8, 3, 5, true, false"
     })
     void matchesNaiveForEveryKernelAndTranspose(int m, int n, int k, boolean ta, boolean tb) {
         float[] a = randn(m * k, 1), b = randn(k * n, 2);
