@@ -13,6 +13,8 @@ import convbench.engine.plan.ConvPlan;
  * data grad dcol (CKK x T) = W^T . dz[n][:, tile], scattered back into dx[n] (col2im);
  * filter grad dW          += dz[n][:, tile] . col^T, per-worker partial sums reduced at the end.
  * A 1x1 stride-1 unpadded convolution reads x[n] directly as the column matrix (no im2col).
+ * Other stride-1 convolutions may run their forward and data gradient on the zero-bordered image, and their
+ * filter gradient tap by tap from it transposed, instead of on im2col's columns ({@link CpuPaddedGemm}).
  * A 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) or F(4x4, 3x3) instead ({@link CpuWinograd},
  * chosen by {@link ConvChoice}): its forward, data gradient and filter gradient.
  */
@@ -28,7 +30,7 @@ final class CpuConv implements ConvPlan {
      * im2col's pays: the data gradient's also on wide images where it reads dz in place.
      */
     private final CpuPaddedGemm padded, paddedData;
-    /** The filter gradient tap by tap from the bordered image transposed ({@link CpuPaddedGemm#filterGradient}), or null where im2col's. */
+    /** The filter gradient tap by tap from the bordered image transposed ({@link CpuPaddedGemm#filterGradient}), or null where im2col's or Winograd's. */
     private final CpuPaddedGemm paddedFilter;
     /** Winograd's forward (x -> y) and data gradient (dz -> dx), or null where the convolution is im2col's. */
     private final CpuWinograd winograd, winogradData;

@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasting eight values of A and issuing sixteen fused multiply-adds. With vectors narrower
  * than 512 bits (AVX2: 16 registers, where 16 accumulators spill) the tile is 6 rows: the last two
  * rows' code is behind a constant and compiles away. A whole tile that overwrites C is stored straight
- * into it; a tile that adds to C, or is cut by C's edge, goes through a small buffer merged by plain
- * loops, so the vector code never needs a mask (a masked or branchy version ran partly in the slow,
+ * into it; a whole tile that adds to C goes through a small buffer added by straight-line vector code
+ * ({@link #addTile}), and a tile cut by C's edge through that buffer merged by plain loops, so the vector
+ * code never needs a mask (a masked or branchy version ran partly in the slow,
  * allocating fallback of the incubating API) and stays under C2's inlining node budget (loading C into
  * the accumulators, or a load-add-store per row, made the 8-row body too big: C2 stopped inlining the
  * vector intrinsics and the kernel ran at a tenth of its speed). Loaded only when the JVM runs with
