@@ -91,13 +91,12 @@ final class CpuConv implements ConvPlan {
         // stride 1, not 1x1, not Winograd: the forward and data gradient on the bordered image where that pays
         // (the data gradient: dz's correlation with the filters turned, pads k - 1 - pad, none above the window)
         int pb = d.padBottom(), pr = d.padRight(), dt = kh - 1 - pt, dl = kw - 1 - pl, dbm = kh - 1 - pb, dr = kw - 1 - pr;
-        boolean pad = !use && !direct && sh == 1 && sw == 1 && CpuPaddedGemm.pays(ow, kw)
-                && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0;
+        boolean bordered = !use && !direct && sh == 1 && sw == 1 && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0;
+        boolean pad = bordered && CpuPaddedGemm.pays(ow, kw);
         padded = pad ? new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k) : null;
         // the data gradient so also on wider images where its product has few enough rows (c) to read the
         // bordered dz in place (Sgemm.UNPACKED_ROWS) and its pitch drops at most an eighth of dx's pixels
-        boolean padData = pad || !use && !direct && sh == 1 && sw == 1 && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0
-                && c <= Sgemm.UNPACKED_ROWS && CpuPaddedGemm.fewDropped(w, kw);
+        boolean padData = pad || bordered && c <= Sgemm.UNPACKED_ROWS && CpuPaddedGemm.fewDropped(w, kw);
         paddedData = padData ? new CpuPaddedGemm(be, n, k, oh, ow, kh, kw, dt, dl, dbm, dr, c) : null;
         // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
         // than im2col's below that (its dU products are long and thin)
@@ -255,28 +254,28 @@ final class CpuConv implements ConvPlan {
     }
 
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
-        if (winograd == null) {
-            if (dx != null && paddedData != null) {
-                float[] dz = CpuBackend.data(dzt);
-                paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
-                dx = null;
-            }
-            if (dw != null && paddedFilter != null) {
-                paddedFilter.filterGradient(CpuBackend.data(xt), CpuBackend.data(dzt), dw.accumulate(), CpuBackend.data(dw.t()));
-                dw = null;
-            }
-            if (dx != null || dw != null || db != null) gemmBackward(xt, wt, dzt, dx, dw, db);
-            return;
-        }
         float[] dz = CpuBackend.data(dzt);
-        if (dx != null)
-            winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
-        if (dw != null && winogradFilter) winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+        // each gradient by the first path that takes it; what is left (null once done) goes to the matrix products
         if (dw != null && paddedFilter != null) {
             paddedFilter.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
             dw = null;
         }
-        if (db != null || (dw != null && !winogradFilter)) gemmBackward(xt, wt, dzt, null, winogradFilter ? null : dw, db);
+        if (winograd == null) {
+            if (dx != null && paddedData != null) {
+                paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
+                dx = null;
+            }
+        } else {
+            if (dx != null) {
+                winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
+                dx = null;
+            }
+            if (dw != null && winogradFilter) {
+                winograd.filterGradient(CpuBackend.data(xt), dz, dw.accumulate(), CpuBackend.data(dw.t()));
+                dw = null;
+            }
+        }
+        if (dx != null || dw != null || db != null) gemmBackward(xt, wt, dzt, dx, dw, db);
     }
 
     /** The gradients wanted (not null) by matrix products: dx = W^T . dz through col2im, dw = dz . col^T, db = sum dz. */
