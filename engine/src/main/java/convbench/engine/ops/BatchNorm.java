@@ -74,6 +74,9 @@ public final class BatchNorm extends Layer {
         });
     }
 
+    /** The activation after the norm, which the plan applies (in one sweep with the norm where it can), or null. */
+    private ActivationPlan actPlan() { return act == Activation.NONE ? null : actPlan.current(); }
+
     public Tensor forward(Ctx ctx, Tensor x) {
         ctx.begin(this);
         BatchNormPlan p = plan(ctx, x.shape());
@@ -83,12 +86,10 @@ public final class BatchNorm extends Layer {
             if (x.shape().n() * x.shape().h() * x.shape().w() < 2)
                 throw new OpException("batch_norm", name(), "training needs more than one value per channel, got x " + x.shape());
             Tensor mean = ctx.alloc(Shape.of(channels)), invStd = ctx.alloc(Shape.of(channels));
-            p.forwardTraining(x, g, beta.value(), y, movingMean.value(), movingVar.value(), 1 - decay, mean, invStd);
-            if (act != Activation.NONE) actPlan.current().forward(y, y);
+            p.forwardTraining(x, g, beta.value(), y, movingMean.value(), movingVar.value(), 1 - decay, mean, invStd, actPlan());
             return ctx.end(this, y, () -> backward(ctx.tape(), p, x, y, mean, invStd), x);
         }
-        p.forwardInference(x, g, beta.value(), movingMean.value(), movingVar.value(), y);
-        if (act != Activation.NONE) actPlan.current().forward(y, y);
+        p.forwardInference(x, g, beta.value(), movingMean.value(), movingVar.value(), y, actPlan());
         return ctx.end(this, y, () -> backwardInference(ctx.tape(), p, x, y), x);
     }
 
@@ -98,17 +99,13 @@ public final class BatchNorm extends Layer {
      * (the batch statistics depend on x). dy is first multiplied by act' in place.
      */
     private void backward(Tape tape, BatchNormPlan p, Tensor x, Tensor y, Tensor mean, Tensor invStd) {
-        Tensor dy = tape.grad(y);
-        if (act != Activation.NONE) actPlan.current().backward(y, dy, new Grad(dy, false));
-        p.backward(x, dy, gamma == null ? null : gamma.value(), mean, invStd,
+        p.backward(x, tape.grad(y), gamma == null ? null : gamma.value(), mean, invStd, actPlan(), y,
                 tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
     }
 
     /** Inference (statistics constant): dx = dy * gamma / sqrt(v + eps), dgamma = sum dy * xhat, dbeta = sum dy. */
     private void backwardInference(Tape tape, BatchNormPlan p, Tensor x, Tensor y) {
-        Tensor dy = tape.grad(y);
-        if (act != Activation.NONE) actPlan.current().backward(y, dy, new Grad(dy, false));
-        p.backwardInference(x, dy, gamma == null ? null : gamma.value(), movingMean.value(), movingVar.value(),
+        p.backwardInference(x, tape.grad(y), gamma == null ? null : gamma.value(), movingMean.value(), movingVar.value(), actPlan(), y,
                 tape.gradFor(x), gamma == null ? null : tape.gradFor(gamma.value()), tape.gradFor(beta.value()));
     }
 

@@ -32,4 +32,38 @@ public interface BatchNormPlan extends Plan {
     /** Inference backward (the statistics are constants): {@link convbench.engine.ops.BatchNorm.Reference#backwardInference}. */
     void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar,
                            Grad dx, Grad dgamma, Grad dbeta);
+
+    // With the activation that follows the norm (act, of the norm's shape; null for none). Each default is the
+    // plain call and act's; a backend may override them to do both in one sweep (the CPU's: each channel's
+    // planes while they are in cache, instead of a second pass over the whole tensor).
+
+    /** {@link #forwardTraining}, then y = act(y). */
+    default void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor movingMean, Tensor movingVar,
+                                 double averageFactor, Tensor saveMean, Tensor saveInvStd, ActivationPlan act) {
+        forwardTraining(x, gamma, beta, y, movingMean, movingVar, averageFactor, saveMean, saveInvStd);
+        if (act != null) act.forward(y, y);
+    }
+
+    /** {@link #forwardInference}, then y = act(y). */
+    default void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVar, Tensor y, ActivationPlan act) {
+        forwardInference(x, gamma, beta, movingMean, movingVar, y);
+        if (act != null) act.forward(y, y);
+    }
+
+    /**
+     * {@link #backward} from dy, the gradient at act's output y: first dy = dy * act'(y), overwriting dy (which
+     * has no other reader), then the norm's backward on it.
+     */
+    default void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, ActivationPlan act, Tensor y,
+                          Grad dx, Grad dgamma, Grad dbeta) {
+        if (act != null) act.backward(y, dy, new Grad(dy, false));
+        backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    /** {@link #backwardInference} from dy, the gradient at act's output y, overwriting dy as {@link #backward} does. */
+    default void backwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor movingMean, Tensor movingVar, ActivationPlan act, Tensor y,
+                                   Grad dx, Grad dgamma, Grad dbeta) {
+        if (act != null) act.backward(y, dy, new Grad(dy, false));
+        backwardInference(x, dy, gamma, movingMean, movingVar, dx, dgamma, dbeta);
+    }
 }

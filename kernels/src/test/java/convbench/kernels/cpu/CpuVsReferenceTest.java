@@ -434,6 +434,50 @@ class CpuVsReferenceTest {
         assertAgree("batch norm inference y", y);
     }
 
+    /**
+     * The norm with its relu in one sweep (the overloads taking the activation) against the reference's plain
+     * calls followed by its relu's: y = relu(norm(x)) in both modes, and each gradient from dy at the relu's output.
+     */
+    @ParameterizedTest(name = "scale {0}")
+    @ValueSource(booleans = {true, false})
+    void batchNormRelu(boolean scale) {
+        BatchNormDesc d = new BatchNormDesc(Shape.nchw(3, 19, 3, 5), 1e-3, scale);
+        var pc = cpu.batchNorm(d);
+        var pr = ref.batchNorm(d);
+        var ac = cpu.activation(d.x(), Activation.RELU);
+        var ar = ref.activation(d.x(), Activation.RELU);
+        Shape ch = d.param();
+        Twin x = random(d.x(), -2, 3), gamma = scale ? random(ch, 0.5, 1.5) : null, beta = random(ch), y = empty(d.x());
+        Twin mm = random(ch), mv = random(ch, 0.5, 2), mean = empty(ch), invStd = empty(ch);
+        Tensor gc = gamma == null ? null : gamma.c(), gr = gamma == null ? null : gamma.r();
+        pc.forwardTraining(x.c(), gc, beta.c(), y.c(), mm.c(), mv.c(), 0.1, mean.c(), invStd.c(), ac);
+        pr.forwardTraining(x.r(), gr, beta.r(), y.r(), mm.r(), mv.r(), 0.1, mean.r(), invStd.r(), ar);
+        for (Twin t : new Twin[] {y, mm, mv, mean, invStd}) assertAgree("batch norm relu training forward", t);
+        double[] out = y.r().toDoubles();
+        long cut = java.util.Arrays.stream(out).filter(v -> v == 0).count();
+        assertTrue(cut > out.length / 5 && cut < out.length * 4 / 5, "the relu cuts some of y and not all: " + cut + " of " + out.length);
+        Shape[] shapes = {d.x(), ch, ch};
+        for (int which = 0; which < 3; which++) {
+            if (which == 1 && !scale) continue;
+            int at = which;
+            Twin dy = random(d.x()); // masked in place by the first call, on both sides alike (masking again changes nothing)
+            checkGradient("batch norm relu training d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
+                    (be == cpu ? pc : pr).backward(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mean), side(be, invStd),
+                            be == cpu ? ac : ar, side(be, y), at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        }
+        pc.forwardInference(x.c(), gc, beta.c(), mm.c(), mv.c(), y.c(), ac);
+        pr.forwardInference(x.r(), gr, beta.r(), mm.r(), mv.r(), y.r(), ar);
+        assertAgree("batch norm relu inference y", y);
+        for (int which = 0; which < 3; which++) {
+            if (which == 1 && !scale) continue;
+            int at = which;
+            Twin dy = random(d.x());
+            checkGradient("batch norm relu inference d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
+                    (be == cpu ? pc : pr).backwardInference(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mm), side(be, mv),
+                            be == cpu ? ac : ar, side(be, y), at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"(3, 1000)", "(1, 7)", "(2, 5, 3, 3)"})
     void softmax(String shape) {
