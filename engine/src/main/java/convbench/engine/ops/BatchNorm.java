@@ -1,7 +1,6 @@
 package convbench.engine.ops;
 
 import convbench.engine.Ctx;
-import convbench.engine.tensor.Grad;
 import convbench.engine.Layer;
 import convbench.engine.PlanCache;
 import convbench.engine.Model;

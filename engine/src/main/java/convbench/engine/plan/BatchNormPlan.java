@@ -34,8 +34,8 @@ public interface BatchNormPlan extends Plan {
                            Grad dx, Grad dgamma, Grad dbeta);
 
     // With the activation that follows the norm (act, of the norm's shape; null for none). Each default is the
-    // plain call and act's; a backend may override them to do both in one sweep (the CPU's: each channel's
-    // planes while they are in cache, instead of a second pass over the whole tensor).
+    // plain call and act's; a backend may override them to do both in one sweep (the CPU's forwards write
+    // max(0, .) as they write y, instead of a second pass over the whole tensor).
 
     /** {@link #forwardTraining}, then y = act(y). */
     default void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor movingMean, Tensor movingVar,
