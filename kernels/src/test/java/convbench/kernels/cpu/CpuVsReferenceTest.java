@@ -9,6 +9,7 @@ import convbench.engine.tensor.Shape;
 import convbench.engine.tensor.Tensor;
 import convbench.engine.spec.Activation;
 import convbench.engine.plan.BatchNormDesc;
+import convbench.engine.plan.BatchNormPlan;
 import convbench.engine.plan.ConvDesc;
 import convbench.engine.plan.DenseDesc;
 import convbench.engine.plan.LrnDesc;
@@ -403,78 +404,55 @@ class CpuVsReferenceTest {
         checkGradient("lrn dx", d.x(), (be, g) -> (be == cpu ? pc : pr).backward(side(be, x), side(be, y), side(be, dy), g.get(0)), 1);
     }
 
-    @ParameterizedTest(name = "scale {0}")
-    @ValueSource(booleans = {true, false})
-    void batchNorm(boolean scale) {
-        BatchNormDesc d = new BatchNormDesc(Shape.nchw(3, 19, 3, 5), 1e-3, scale);
-        var pc = cpu.batchNorm(d);
-        var pr = ref.batchNorm(d);
-        Shape ch = d.param();
-        Twin x = random(d.x(), -2, 3), gamma = scale ? random(ch, 0.5, 1.5) : null, beta = random(ch), y = empty(d.x()), dy = random(d.x());
-        Twin mm = random(ch), mv = random(ch, 0.5, 2), mean = empty(ch), invStd = empty(ch);
-        Tensor gc = gamma == null ? null : gamma.c(), gr = gamma == null ? null : gamma.r();
-        // training forward: y, the batch statistics, the moving averages
-        pc.forwardTraining(x.c(), gc, beta.c(), y.c(), mm.c(), mv.c(), 0.1, mean.c(), invStd.c());
-        pr.forwardTraining(x.r(), gr, beta.r(), y.r(), mm.r(), mv.r(), 0.1, mean.r(), invStd.r());
-        for (Twin t : new Twin[] {y, mm, mv, mean, invStd}) assertAgree("batch norm training forward", t);
-        // training backward: dx, dgamma, dbeta, each alone, overwriting and accumulating
-        Shape[] shapes = {d.x(), ch, ch};
-        for (int which = 0; which < 3; which++) {
-            if (which == 1 && !scale) continue;
-            int at = which;
-            checkGradient("batch norm training d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
-                    (be == cpu ? pc : pr).backward(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mean), side(be, invStd),
-                            at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
-            checkGradient("batch norm inference d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
-                    (be == cpu ? pc : pr).backwardInference(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mm), side(be, mv),
-                            at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
-        }
-        pc.forwardInference(x.c(), gc, beta.c(), mm.c(), mv.c(), y.c());
-        pr.forwardInference(x.r(), gr, beta.r(), mm.r(), mv.r(), y.r());
-        assertAgree("batch norm inference y", y);
-    }
-
     /**
-     * The norm with its relu in one sweep (the overloads taking the activation) against the reference's plain
-     * calls followed by its relu's: y = relu(norm(x)) in both modes, and each gradient from dy at the relu's output.
+     * Batch norm in both modes: y, the statistics, and each gradient alone, overwriting and accumulating. With relu,
+     * through the overloads taking the activation (the CPU's forwards write the relu in their own sweep) against the
+     * reference's norm followed by its relu, each gradient from dy at the relu's output; without, the same overloads
+     * with no activation (null), which are the plain calls.
      */
-    @ParameterizedTest(name = "scale {0}")
-    @ValueSource(booleans = {true, false})
-    void batchNormRelu(boolean scale) {
+    @ParameterizedTest(name = "scale {0}, relu {1}")
+    @CsvSource({"true, false", "false, false", "true, true", "false, true"})
+    void batchNorm(boolean scale, boolean relu) {
         BatchNormDesc d = new BatchNormDesc(Shape.nchw(3, 19, 3, 5), 1e-3, scale);
         var pc = cpu.batchNorm(d);
         var pr = ref.batchNorm(d);
-        var ac = cpu.activation(d.x(), Activation.RELU);
-        var ar = ref.activation(d.x(), Activation.RELU);
+        var ac = relu ? cpu.activation(d.x(), Activation.RELU) : null;
+        var ar = relu ? ref.activation(d.x(), Activation.RELU) : null;
         Shape ch = d.param();
         Twin x = random(d.x(), -2, 3), gamma = scale ? random(ch, 0.5, 1.5) : null, beta = random(ch), y = empty(d.x());
         Twin mm = random(ch), mv = random(ch, 0.5, 2), mean = empty(ch), invStd = empty(ch);
         Tensor gc = gamma == null ? null : gamma.c(), gr = gamma == null ? null : gamma.r();
+        // training forward: y, the batch statistics, the moving averages
         pc.forwardTraining(x.c(), gc, beta.c(), y.c(), mm.c(), mv.c(), 0.1, mean.c(), invStd.c(), ac);
         pr.forwardTraining(x.r(), gr, beta.r(), y.r(), mm.r(), mv.r(), 0.1, mean.r(), invStd.r(), ar);
-        for (Twin t : new Twin[] {y, mm, mv, mean, invStd}) assertAgree("batch norm relu training forward", t);
-        double[] out = y.r().toDoubles();
-        long cut = java.util.Arrays.stream(out).filter(v -> v == 0).count();
-        assertTrue(cut > out.length / 5 && cut < out.length * 4 / 5, "the relu cuts some of y and not all: " + cut + " of " + out.length);
-        Shape[] shapes = {d.x(), ch, ch};
-        for (int which = 0; which < 3; which++) {
-            if (which == 1 && !scale) continue;
-            int at = which;
-            Twin dy = random(d.x()); // masked in place by the first call, on both sides alike (masking again changes nothing)
-            checkGradient("batch norm relu training d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
-                    (be == cpu ? pc : pr).backward(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mean), side(be, invStd),
-                            be == cpu ? ac : ar, side(be, y), at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        for (Twin t : new Twin[] {y, mm, mv, mean, invStd}) assertAgree("batch norm training forward", t);
+        if (relu) {
+            double[] out = y.r().toDoubles();
+            long cut = java.util.Arrays.stream(out).filter(v -> v == 0).count();
+            assertTrue(cut > out.length / 5 && cut < out.length * 4 / 5, "the relu cuts some of y and not all: " + cut + " of " + out.length);
         }
-        pc.forwardInference(x.c(), gc, beta.c(), mm.c(), mv.c(), y.c(), ac);
-        pr.forwardInference(x.r(), gr, beta.r(), mm.r(), mv.r(), y.r(), ar);
-        assertAgree("batch norm relu inference y", y);
-        for (int which = 0; which < 3; which++) {
-            if (which == 1 && !scale) continue;
-            int at = which;
-            Twin dy = random(d.x());
-            checkGradient("batch norm relu inference d" + new String[] {"x", "gamma", "beta"}[at], shapes[at], (be, g) ->
-                    (be == cpu ? pc : pr).backwardInference(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mm), side(be, mv),
-                            be == cpu ? ac : ar, side(be, y), at == 0 ? g.get(0) : null, at == 1 ? g.get(0) : null, at == 2 ? g.get(0) : null), 1);
+        // then each mode's dx, dgamma, dbeta, each alone, after that mode's forward (the relu's mask is its y)
+        Shape[] shapes = {d.x(), ch, ch};
+        for (boolean training : new boolean[] {true, false}) {
+            if (!training) {
+                pc.forwardInference(x.c(), gc, beta.c(), mm.c(), mv.c(), y.c(), ac);
+                pr.forwardInference(x.r(), gr, beta.r(), mm.r(), mv.r(), y.r(), ar);
+                assertAgree("batch norm inference y", y);
+            }
+            for (int which = 0; which < 3; which++) {
+                if (which == 1 && !scale) continue;
+                int at = which;
+                Twin dy = random(d.x()); // with relu, masked in place by the first call on both sides alike (again changes nothing)
+                String what = "batch norm " + (training ? "training" : "inference") + " d" + new String[] {"x", "gamma", "beta"}[at];
+                checkGradient(what, shapes[at], (be, g) -> {
+                    BatchNormPlan p = be == cpu ? pc : pr;
+                    Grad gx = at == 0 ? g.get(0) : null, gg = at == 1 ? g.get(0) : null, gb = at == 2 ? g.get(0) : null;
+                    if (training) p.backward(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mean), side(be, invStd),
+                            be == cpu ? ac : ar, side(be, y), gx, gg, gb);
+                    else p.backwardInference(side(be, x), side(be, dy), be == cpu ? gc : gr, side(be, mm), side(be, mv),
+                            be == cpu ? ac : ar, side(be, y), gx, gg, gb);
+                }, 1);
+            }
         }
     }
 
