@@ -285,21 +285,22 @@ public final class CpuBackend implements Backend {
      * the zero-bordered source of Winograd's patches and of the padded image's product.
      */
     float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW) {
-        return border(src, planes, srcH, srcW, top, left, dstH, dstW, false, 0);
+        return border(src, planes, srcH, srcW, top, left, dstH, dstW, 1, 0);
     }
 
     /**
-     * As {@link #border}, with each bordered row (dstW even) stored as its even columns and then its odd ones:
-     * column C of a row at C / 2 when C is even and at dstW / 2 + C / 2 when odd (F(2x2, 3x3)'s patches step by two
-     * columns, so their columns 0 and 2, and 1 and 3, are then runs over the tiles); slack floats past the last plane
-     * may be read (they hold anything).
+     * As {@link #border}, with each bordered row (dstW a multiple of phases) stored as its columns of each phase in
+     * turn: column C of a row at (C % phases) * (dstW / phases) + C / phases. Patches that step by `phases` columns
+     * then read runs: F(2x2, 3x3)'s tiles (2 phases: columns 0 and 2, and 1 and 3, of the patches under a tile row),
+     * a strided convolution's im2col (its stride: tap column j of consecutive outputs). Slack floats past the last
+     * plane may be read (they hold anything).
      */
-    float[] borderSplit(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, int slack) {
-        return border(src, planes, srcH, srcW, top, left, dstH, dstW, true, slack);
+    float[] borderSplit(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, int phases, int slack) {
+        return border(src, planes, srcH, srcW, top, left, dstH, dstW, phases, slack);
     }
 
-    private float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, boolean split, int slack) {
-        int plane = dstH * dstW, half = dstW / 2;
+    private float[] border(float[] src, int planes, int srcH, int srcW, int top, int left, int dstH, int dstW, int phases, int slack) {
+        int plane = dstH * dstW, pw = dstW / phases;
         float[] b = shared(SHARED_BORDERED, planes * plane + slack);
         int c0 = Math.max(0, left), c1 = Math.min(dstW, srcW + left); // bordered columns with src under them
         par.forEach(planes, (pl, wk) -> {
@@ -311,11 +312,14 @@ public final class CpuBackend implements Backend {
                     continue;
                 }
                 int in = from + sr * srcW - left; // src's element under bordered column C is src[in + C]
-                if (split) {
-                    for (int c = 0; c < half; c++) {
-                        int even = 2 * c, odd = even + 1;
-                        b[row + c] = even >= c0 && even < c1 ? src[in + even] : 0f;
-                        b[row + half + c] = odd >= c0 && odd < c1 ? src[in + odd] : 0f;
+                if (phases > 1) {
+                    // phase ph's t-th column is ph + t * phases: zero below t0, src's from t0 to t1, zero from t1
+                    for (int ph = 0; ph < phases; ph++) {
+                        int to = row + ph * pw, t0 = Math.min(pw, Math.max(0, -Math.floorDiv(ph - c0, phases)));
+                        int t1 = Math.max(t0, Math.min(pw, -Math.floorDiv(ph - c1, phases)));
+                        for (int t = 0; t < t0; t++) b[to + t] = 0f;
+                        for (int t = t0, at = in + ph + t0 * phases; t < t1; t++, at += phases) b[to + t] = src[at];
+                        for (int t = t1; t < pw; t++) b[to + t] = 0f;
                     }
                     continue;
                 }

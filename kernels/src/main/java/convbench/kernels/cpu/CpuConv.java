@@ -17,6 +17,8 @@ import convbench.engine.plan.ConvPlan;
  * filter gradient tap by tap from it transposed, instead of on im2col's columns ({@link CpuPaddedGemm}).
  * A 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) or F(4x4, 3x3) instead ({@link CpuWinograd},
  * chosen by {@link ConvChoice}): its forward, data gradient and filter gradient.
+ * A convolution with a column stride above 1 reads im2col's columns from the zero-bordered image split by column
+ * phase, and its col2im adds into such an image ({@link #strided}): each tap's run along an output row is then one copy.
  */
 final class CpuConv implements ConvPlan {
     private final CpuBackend be;
@@ -37,6 +39,15 @@ final class CpuConv implements ConvPlan {
     private final WinogradRows rows; // the Winograd algorithm in use, or null
     private final boolean winogradFilter; // the filter gradient by Winograd too (else im2col's)
     /**
+     * Whether im2col and col2im go through x bordered (bh x bw a plane) and split into sw column phases
+     * ({@link CpuBackend#borderSplit}): for a column stride sw above 1, where the plain im2col copies element by
+     * element with a bounds check each (n8 c64 58x58 3x3/2: a bit under half of the forward). Bordered column
+     * ocol * sw + j, tap j's input under output column ocol, lies in phase j % sw at j / sw + ocol: consecutive
+     * outputs' taps are a run.
+     */
+    private final boolean strided;
+    private final int bh, bw;
+    /**
      * auto's threshold, in channels in and out: measured per layer (one thread, CPU time), F(2x2, 3x3)'s
      * forward and data gradient were slower than im2col's at 64 channels and faster from 128; its filter
      * gradient only from 256 (bench/results/cpu-kernels-2026-12-01.txt). Small images too: in whole nets,
@@ -56,7 +67,8 @@ final class CpuConv implements ConvPlan {
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
     // gradient. Per group of the filter gradient (indexed by group, not worker): its partial dW and db.
     private static final int SHARED_W = 0, SHARED_WT = 1;
-    private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3;
+    // A strided convolution's data gradient (not Winograd's, which uses slots 4 to 7) keeps one image of dx bordered and split in slot 4.
+    private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3, STRIDED_DX = 4;
 
     CpuConv(CpuBackend be, ConvDesc d, ConvChoice choice) {
         this.be = be;
@@ -108,6 +120,10 @@ final class CpuConv implements ConvPlan {
         winograd = use ? new CpuWinograd(be, rows, n, c, h, w, k, oh, ow, pt, pl) : null;
         // dx[c] = the correlation of dz with w[:, c] turned by 180 degrees, window origin -(2 - pad)
         winogradData = use ? new CpuWinograd(be, rows, n, k, oh, ow, c, h, w, 2 - pt, 2 - pl) : null;
+        strided = !direct && sw > 1;
+        // every output's window inside the plane: rows to (oh - 1) * sh + kh, columns to (ow - 1) * sw + kw, a multiple of sw
+        bh = Math.max(h + pt, (oh - 1) * sh + kh);
+        bw = Sgemm.roundUp(Math.max(w + pl, (ow - 1) * sw + kw), sw);
     }
 
     /** {0, p, 2p, ...}: where each of count planes of p pixels starts. */
@@ -158,6 +174,7 @@ final class CpuConv implements ConvPlan {
         }
         // W (K x CKK) packed once, read by every tile.
         Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)), be.par());
+        float[] xs = strided ? phases(x) : null;
         be.par().forEach(n * tiles, (task, worker) -> {
             int img = task / tiles, p0 = (task % tiles) * tile, pn = Math.min(tile, p - p0);
             int yOff = img * k * p + p0;
@@ -166,7 +183,8 @@ final class CpuConv implements ConvPlan {
                 Sgemm.gemm(wp, pn, x, img * c * h * w + p0, xRows, false, y, yOff, p, buf);
             } else {
                 float[] col = be.scratch(worker, COLUMNS, ckk * pn);
-                im2col(x, img, p0, pn, col);
+                if (strided) im2colStrided(xs, img, p0, pn, col);
+                else im2col(x, img, p0, pn, col);
                 Sgemm.gemm(wp, false, pn, col, 0, pn, false, y, yOff, p, buf);
             }
             if (b != null || relu) {
@@ -253,6 +271,63 @@ final class CpuConv implements ConvPlan {
         }
     }
 
+    /** x's images bordered (pads pt, pl) and split into sw column phases ({@link #strided}), in shared scratch. */
+    private float[] phases(float[] x) {
+        return be.borderSplit(x, n * c, h, w, pt, pl, bh, bw, sw, 0);
+    }
+
+    /**
+     * im2col from x bordered and split ({@link #phases}): col[(ci*kh + i)*kw + j][q] = bordered x[img, ci, orow*sh + i,
+     * ocol*sw + j] for output pixel p0 + q at (orow, ocol), the run of an output row one copy from phase j % sw.
+     */
+    private void im2colStrided(float[] xs, int img, int p0, int pn, float[] col) {
+        int plane = bh * bw, pw = bw / sw;
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int row = ((ci * kh + i) * kw + j) * pn, tap = ((img * c + ci) * bh + i) * bw + (j % sw) * pw + j / sw;
+                    for (int q = 0; q < pn; ) {
+                        int pp = p0 + q, orow = pp / ow, ocol = pp % ow, run = Math.min(pn - q, ow - ocol);
+                        System.arraycopy(xs, tap + orow * sh * bw + ocol, col, row + q, run);
+                        q += run;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The adjoint of {@link #im2colStrided} for one image: dxs (c planes bordered and split, as {@link #phases}) += col's entries. */
+    private void col2imStrided(float[] col, int p0, int pn, float[] dxs) {
+        int pw = bw / sw;
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int row = ((ci * kh + i) * kw + j) * pn, tap = (ci * bh + i) * bw + (j % sw) * pw + j / sw;
+                    for (int q = 0; q < pn; ) {
+                        int pp = p0 + q, orow = pp / ow, ocol = pp % ow, run = Math.min(pn - q, ow - ocol);
+                        int to = tap + orow * sh * bw + ocol, from = row + q;
+                        for (int r = 0; r < run; r++) dxs[to + r] += col[from + r];
+                        q += run;
+                    }
+                }
+            }
+        }
+    }
+
+    /** dx[img] (=|+=) the inside of dxs, one image's planes bordered and split ({@link #col2imStrided}); its border is dropped. */
+    private void unsplit(float[] dxs, int img, float[] dx, boolean accumulate) {
+        int pw = bw / sw;
+        for (int ci = 0; ci < c; ci++) {
+            for (int r = 0; r < h; r++) {
+                int from = (ci * bh + r + pt) * bw, to = ((img * c + ci) * h + r) * w;
+                // phase ph holds bordered columns ph + t * sw, dx's columns ph + t * sw - pl: those from 0 to w - 1
+                for (int ph = 0; ph < sw; ph++)
+                    for (int t = Math.max(0, -Math.floorDiv(ph - pl, sw)), cc = ph + t * sw - pl, at = from + ph * pw + t; cc < w; cc += sw, at++)
+                        dx[to + cc] = CpuBackend.grad(dx[to + cc], dxs[at], accumulate);
+            }
+        }
+    }
+
     @Override public void backward(Tensor xt, Tensor wt, Tensor dzt, Grad dx, Grad dw, Grad db) {
         float[] dz = CpuBackend.data(dzt);
         // each gradient by the first path that takes it; what is left (null once done) goes to the matrix products
@@ -293,6 +368,7 @@ final class CpuConv implements ConvPlan {
         // With dx wanted (and not a direct 1x1), tiles of one image overlap in dx: one task per image.
         boolean perImage = dx != null && !direct;
         int tasks = perImage ? n : n * tiles;
+        float[] xs = strided && wantW ? phases(x) : null;
         // Static partition: group g takes tasks [g * tasks / G, (g + 1) * tasks / G) in order and keeps
         // its own partial dW and db, summed in group order at the end, so the result does not depend
         // on thread timing (bit for bit the same every run with the same thread count).
@@ -313,7 +389,10 @@ final class CpuConv implements ConvPlan {
             for (int task = g * tasks / groups, end = (g + 1) * tasks / groups; task < end; task++) {
                 int img = perImage ? task : task / tiles;
                 int t0 = perImage ? 0 : task % tiles, t1 = perImage ? tiles : t0 + 1;
-                if (perImage && !dxAcc) java.util.Arrays.fill(dxa, img * imgSize, (img + 1) * imgSize, 0f);
+                // strided: dx's image gathered in a bordered, split copy (scratch), then written into dx
+                float[] dxs = perImage && strided ? be.scratch(worker, STRIDED_DX, c * bh * bw) : null;
+                if (dxs != null) java.util.Arrays.fill(dxs, 0, c * bh * bw, 0f);
+                else if (perImage && !dxAcc) java.util.Arrays.fill(dxa, img * imgSize, (img + 1) * imgSize, 0f);
                 for (int t = t0; t < t1; t++) {
                     int p0 = t * tile, pn = Math.min(tile, p - p0);
                     int dzOff = img * k * p + p0;
@@ -328,16 +407,19 @@ final class CpuConv implements ConvPlan {
                     } else {
                         if (wantW) {
                             float[] col = be.scratch(worker, COLUMNS, ckk * pn);
-                            im2col(x, img, p0, pn, col);
+                            if (strided) im2colStrided(xs, img, p0, pn, col);
+                            else im2col(x, img, p0, pn, col);
                             addFilterGradient(dz, dzOff, pn, col, 0, pn, ckk, dwT, dwPart[g], buf);
                         }
                         if (dx != null) {
                             float[] dcol = be.scratch(worker, COLUMN_GRAD, ckk * pn);
                             Sgemm.gemm(wtp, false, pn, dz, dzOff, p, false, dcol, 0, pn, buf);
-                            col2im(dcol, img, p0, pn, dxa);
+                            if (strided) col2imStrided(dcol, p0, pn, dxs);
+                            else col2im(dcol, img, p0, pn, dxa);
                         }
                     }
                 }
+                if (dxs != null) unsplit(dxs, img, dxa, dxAcc);
             }
         });
         if (dwT) reduceTransposed(dwPart, CpuBackend.data(dw.t()), ckk, dw.accumulate());

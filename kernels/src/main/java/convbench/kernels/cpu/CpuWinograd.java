@@ -34,7 +34,7 @@ final class CpuWinograd {
     // shared scratch of the backend used here (CpuConv uses slots 0 and 1, CpuBackend.border 5): U (or the filter
     // gradient's dU), and a chunk's V and dM
     private static final int SHARED_U = 2, SHARED_V = 3, SHARED_M = 4;
-    // per-worker scratch used here (CpuConv uses slots 0 to 3)
+    // per-worker scratch used here (CpuConv uses slots 0 to 3, and 4 in a strided convolution, never Winograd's)
     private static final int SCRATCH_A = 4, SCRATCH_B = 5, SCRATCH_V = 6, SCRATCH_M = 7;
 
     private final WinogradRows rows;
@@ -261,7 +261,7 @@ final class CpuWinograd {
      * row split into even and odd columns where the input transform reads tile rows ({@link #byRows}).
      */
     private float[] border(float[] src) {
-        return byRows ? be.borderSplit(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW, spill + 1)
+        return byRows ? be.borderSplit(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW, 2, spill + 1)
                 : be.border(src, n * in, srcH, srcW, padTop, padLeft, borderH, borderW);
     }
 

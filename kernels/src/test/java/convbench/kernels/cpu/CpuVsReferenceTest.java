@@ -150,6 +150,9 @@ class CpuVsReferenceTest {
             "1, 17, 19, 6, 6, 1, 1, 1, 1, VALID, true, false",   // 1x1, channels not a multiple of 16
             "2, 9, 33, 7, 7, 1, 1, 2, 2, VALID, true, false",    // strided 1x1 (ResNet shortcut): stride > kernel
             "2, 3, 5, 7, 5, 3, 2, 3, 2, SAME, true, false",      // stride larger than the kernel's width
+            "2, 3, 6, 15, 15, 7, 7, 2, 2, VALID, true, false",   // ResNet conv1's geometry (after its explicit pad): strided im2col
+            "1, 4, 3, 11, 13, 3, 3, 2, 2, SAME, false, true",    // strided, odd sizes: the bordered rows' last phase part padding
+            "2, 3, 4, 11, 10, 5, 5, 3, 3, SAME, true, false",    // three column phases; pads 2 / 2 and 1 / 2
             "3, 40, 70, 5, 5, 3, 3, 1, 1, SAME, true, true",     // a longer reduction (360 terms)
             "2, 3, 5, 16, 18, 3, 3, 1, 1, SAME, true, true",     // the padded image's product (16+ wide), dx too
             "2, 4, 6, 18, 17, 3, 3, 1, 1, VALID, false, false",  // the same, VALID
