@@ -3,8 +3,8 @@ package convbench.kernels.cpu;
 /** Which convolutions run as Winograd, and which Winograd (--cpu-conv). */
 enum ConvChoice {
     /**
-     * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link CpuConv#AUTO_CHANNELS} channels in and out;
-     * its filter gradient from twice those channels.
+     * F(2x2, 3x3) where it pays: 3x3 stride 1, at least {@link CpuConv#AUTO_CHANNELS} channels in and out and
+     * {@link CpuConv#AUTO_EITHER} on one side; its filter gradient from {@link CpuConv#AUTO_FILTER_CHANNELS}.
      */
     AUTO("auto", WinogradRows.F2),
     /** none: matrix products everywhere (on im2col's columns, or on the padded image: {@link CpuPaddedGemm}) */
@@ -29,7 +29,8 @@ enum ConvChoice {
 
     String describe() {
         return switch (this) {
-            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, else gemm)";
+            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels in and out, "
+                    + CpuConv.AUTO_EITHER + "+ on one side, else gemm)";
             case DIRECT -> "direct (matrix products everywhere)";
             case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else gemm)";
             case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else gemm)";

@@ -48,12 +48,16 @@ final class CpuConv implements ConvPlan {
     private final boolean strided;
     private final int bh, bw;
     /**
-     * auto's threshold, in channels in and out: measured per layer (one thread, CPU time), F(2x2, 3x3)'s
-     * forward and data gradient were slower than im2col's at 64 channels and faster from 128; its filter
-     * gradient only from 256 (bench/results/cpu-kernels-2026-12-01.txt). Small images too: in whole nets,
-     * 7x7 and 14x14 layers at batch 4 and 8 ran 1.3x to 2.5x faster (§9 there).
+     * auto's thresholds for F(2x2, 3x3)'s forward and data gradient: at least AUTO_CHANNELS channels in and out,
+     * and AUTO_EITHER on one side. Measured per layer against the products that would run instead (the padded
+     * image's, im2col's), both threads, caches cold (bench/results/cpu-kernels-2026-12-01.txt, §40): 15-27 %
+     * faster at 64 -> 96, 96 -> 96, 80 -> 192, 64 -> 128 and 128 -> 64 channels from 7x7 to 73x73; 64 -> 64 a
+     * tie from 28x28 to 56x56 and 20 % slower at 14x14; 32 channels slower (its data gradient). Small images
+     * too: in whole nets, 7x7 and 14x14 layers at batch 4 and 8 ran 1.3x to 2.5x faster from 128 channels (§9).
      */
-    static final int AUTO_CHANNELS = 128;
+    static final int AUTO_CHANNELS = 64, AUTO_EITHER = 96;
+    /** auto's filter gradient by Winograd only from this many channels in and out (below it its dU products, long and thin, cost more). */
+    static final int AUTO_FILTER_CHANNELS = 256;
     /**
      * At most this many filters, the filter gradient's partials are dW^T (CKK x K) += col (CKK x T) . dz^T (T x K)
      * instead of dW (K x CKK) += dz . col^T: the long operand (im2col's columns, or x) is then packed as rows read in
@@ -97,7 +101,7 @@ final class CpuConv implements ConvPlan {
         boolean use = switch (choice) {
             case DIRECT -> false;
             case WINOGRAD2, WINOGRAD4 -> eligible;
-            case AUTO -> eligible && c >= AUTO_CHANNELS && k >= AUTO_CHANNELS;
+            case AUTO -> eligible && Math.min(c, k) >= AUTO_CHANNELS && Math.max(c, k) >= AUTO_EITHER;
         };
         rows = use ? choice.rows : null;
         // stride 1, not 1x1, not Winograd: the forward and data gradient on the bordered image where that pays
@@ -110,9 +114,8 @@ final class CpuConv implements ConvPlan {
         // bordered dz in place (Sgemm.UNPACKED_ROWS) and its pitch drops at most an eighth of dx's pixels
         boolean padData = pad || bordered && c <= Sgemm.UNPACKED_ROWS && CpuPaddedGemm.fewDropped(w, kw);
         paddedData = padData ? new CpuPaddedGemm(be, n, k, oh, ow, kh, kw, dt, dl, dbm, dr, c) : null;
-        // auto's filter gradient by Winograd only from twice as many channels: F(2x2, 3x3)'s costs more
-        // than im2col's below that (its dU products are long and thin)
-        winogradFilter = use && (choice != ConvChoice.AUTO || (c >= 2 * AUTO_CHANNELS && k >= 2 * AUTO_CHANNELS));
+        // auto's filter gradient by Winograd only from AUTO_FILTER_CHANNELS: below, by taps or im2col's
+        winogradFilter = use && (choice != ConvChoice.AUTO || Math.min(c, k) >= AUTO_FILTER_CHANNELS);
         // the filter gradient by taps (stride 1, not Winograd's) where that pays and gives every worker a share
         CpuPaddedGemm byTaps = !winogradFilter && !direct && sh == 1 && sw == 1 && CpuPaddedGemm.paysForFilters(c, ow, kw)
                 ? (padded != null ? padded : new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k)) : null;

@@ -148,6 +148,7 @@ class CpuVsReferenceTest {
             "2, 5, 7, 9, 7, 7, 1, 1, 1, SAME, true, false",      // Inception 7x1
             "2, 3, 5, 9, 9, 3, 3, 2, 2, VALID, true, true",
             "1, 17, 19, 6, 6, 1, 1, 1, 1, VALID, true, false",   // 1x1, channels not a multiple of 16
+            "2, 300, 19, 5, 6, 1, 1, 1, 1, VALID, true, true",   // 1x1 deeper than a kc slice (two passes of the product), bias and relu
             "2, 9, 33, 7, 7, 1, 1, 2, 2, VALID, true, false",    // strided 1x1 (ResNet shortcut): stride > kernel
             "2, 3, 5, 7, 5, 3, 2, 3, 2, SAME, true, false",      // stride larger than the kernel's width
             "2, 3, 6, 15, 15, 7, 7, 2, 2, VALID, true, false",   // ResNet conv1's geometry (after its explicit pad): strided im2col
@@ -268,7 +269,8 @@ class CpuVsReferenceTest {
     }
 
     /**
-     * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 128+ channels in and out, its dw from 256; other
+     * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 64+ channels in and out and 96+ on one side, its dw
+     * from 256; other
      * stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded image's product.
      * The filter gradient of a stride-1 layer with 32+ channels whose window drops at most an eighth of the pitched
      * pixels is by taps, where the batch gives each worker a share; the data gradient of a layer of at most 64
@@ -280,6 +282,11 @@ class CpuVsReferenceTest {
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        // 64+ in and out with 96+ on one side (Inception's 64 -> 96 and 80 -> 192, VGG's 64 -> 128): F(2x2), dw not
+        assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(8, 64, 35, 35), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 80, 21, 21), 192, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 32, 40, 80), 192, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         // the conv test's shapes for each path
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 3, 16, 18), 5, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.RELU)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 4, 18, 17), 6, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
@@ -293,7 +300,7 @@ class CpuVsReferenceTest {
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 31, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 65, 5, 70), 3, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
@@ -303,16 +310,17 @@ class CpuVsReferenceTest {
     }
 
     /** auto's F(2x2) forward and data gradient with the filter gradient by taps or by im2col, all three in one call. */
-    @ParameterizedTest(name = "{0}x{0}: {1}")
-    @CsvSource({"23, 'winograd2, dw taps+gemm'", "7, 'winograd2, dw im2col+gemm'"})
-    void autoWinogradWithMatrixFilterGradient(int size, String algorithm) {
-        ConvDesc d = new ConvDesc(Shape.nchw(2, 128, size, size), 128, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
+    @ParameterizedTest(name = "{0}x{0} c{1} k{2}: {3}")
+    @CsvSource({"23, 128, 128, 'winograd2, dw taps+gemm'", "7, 128, 128, 'winograd2, dw im2col+gemm'",
+            "23, 64, 96, 'winograd2, dw taps+gemm'", "9, 97, 64, 'winograd2, dw im2col+gemm'"})
+    void autoWinogradWithMatrixFilterGradient(int size, int c, int k, String algorithm) {
+        ConvDesc d = new ConvDesc(Shape.nchw(2, c, size, size), k, 3, 3, 1, 1, 1, 1, 1, 1, true, Activation.NONE);
         var pc = cpu.conv(d);
         assertEquals(algorithm, pc.algorithm());
         var pr = ref.conv(d);
         Twin x = random(d.x()), wt = random(d.w()), dz = random(d.y());
         for (boolean acc : new boolean[] {false, true}) {
-            Twin gx = random(d.x()), gw = random(d.w()), gb = random(Shape.of(128));
+            Twin gx = random(d.x()), gw = random(d.w()), gb = random(Shape.of(k));
             pc.backward(x.c(), wt.c(), dz.c(), new Grad(gx.c(), acc), new Grad(gw.c(), acc), new Grad(gb.c(), acc));
             pr.backward(x.r(), wt.r(), dz.r(), new Grad(gx.r(), acc), new Grad(gw.r(), acc), new Grad(gb.r(), acc));
             assertAgree("dx", gx);
