@@ -29,8 +29,8 @@ enum ConvChoice {
 
     String describe() {
         return switch (this) {
-            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels in and out, "
-                    + CpuConv.AUTO_EITHER + "+ on one side, else gemm)";
+            case AUTO -> "auto (Winograd F(2x2,3x3) on 3x3 stride-1 layers of " + CpuConv.AUTO_CHANNELS + "+ channels, one side "
+                    + CpuConv.AUTO_EITHER + "+)";
             case DIRECT -> "direct (matrix products everywhere)";
             case WINOGRAD2 -> "winograd2 (Winograd F(2x2,3x3) on every 3x3 stride-1 layer, else gemm)";
             case WINOGRAD4 -> "winograd4 (Winograd F(4x4,3x3) on every 3x3 stride-1 layer, else gemm)";
