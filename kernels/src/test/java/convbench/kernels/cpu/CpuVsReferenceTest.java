@@ -270,8 +270,8 @@ class CpuVsReferenceTest {
 
     /**
      * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 64+ channels in and out and 96+ on one side, its dw
-     * from 256; other
-     * stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded image's product.
+     * from 256; other stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded
+     * image's product.
      * The filter gradient of a stride-1 layer with 32+ channels whose window drops at most an eighth of the pitched
      * pixels is by taps, where the batch gives each worker a share; the data gradient of a layer of at most 64
      * channels is on the padded image at any width.
@@ -282,7 +282,7 @@ class CpuVsReferenceTest {
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        // 64+ in and out with 96+ on one side (Inception's 64 -> 96 and 80 -> 192, VGG's 64 -> 128): F(2x2), dw not
+        // 64+ in and out with 96+ on one side (Inception's 64 -> 96 and 80 -> 192, and 128 -> 64): F(2x2), dw not; 32 in: not
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(8, 64, 35, 35), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 80, 21, 21), 192, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
