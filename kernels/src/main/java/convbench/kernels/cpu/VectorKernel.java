@@ -8,7 +8,10 @@ import jdk.incubator.vector.VectorSpecies;
  * 16 vector registers (8 x 32 floats with AVX-512), each k step loading two vectors of B,
  * broadcasting eight values of A and issuing sixteen fused multiply-adds. With vectors narrower
  * than 512 bits (AVX2: 16 registers, where 16 accumulators spill) the tile is 6 rows: the last two
- * rows' code is behind a constant and compiles away. A whole tile that overwrites C is stored straight
+ * rows' code is behind a constant and compiles away, and their accumulators start null there, not zero:
+ * started at the zero vector, C2 kept the four unused ones alive through the loop and the 6-row kernel ran
+ * at 45 against 75 GFLOP/s on a Zen 3 with AVX2 alone (one thread; bench/results/cpu-kernels-2026-12-01.txt,
+ * §41). A whole tile that overwrites C is stored straight
  * into it; a whole tile that adds to C goes through a small buffer added by straight-line vector code
  * ({@link #addTile}), and a tile cut by C's edge through that buffer merged by plain loops, so the vector
  * code never needs a mask (a masked or branchy version ran partly in the slow,
@@ -55,7 +58,8 @@ final class VectorKernel implements MicroKernel {
     /** C (MR x NR at cOff, rows ldc apart) = Ap . Bp over kc steps (overwrites). */
     private static void product(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c60 = EIGHT ? c00 : null, c61 = c60, c70 = c60, c71 = c60; // null: see the class comment
         int ao = apOff, bo = bpOff;
         for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
@@ -139,7 +143,8 @@ final class VectorKernel implements MicroKernel {
     private static void productRows(int kc, float[] ap, int apOff, float[] b, int[] rows, int rowOff, int bOff,
                                     float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c60 = EIGHT ? c00 : null, c61 = c60, c70 = c60, c71 = c60; // null: see the class comment
         int ao = apOff;
         for (int k = 0; k < kc; k++, ao += MR) {
             int bo = rows[rowOff + k] + bOff;
@@ -194,7 +199,7 @@ final class VectorKernel implements MicroKernel {
 
     /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: one accumulator a row. */
     private static void half(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = EIGHT ? c0 : null, c7 = c6;
         int ao = apOff, bo = bpOff;
         for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);

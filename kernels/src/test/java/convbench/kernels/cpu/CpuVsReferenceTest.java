@@ -298,7 +298,9 @@ class CpuVsReferenceTest {
         // by taps only with a share for each of the two workers: one image of one chunk is im2col's
         assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 64, 14, 14), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 31, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        // by taps only from a full micro-panel of channels (Sgemm.NR: 32 with AVX-512, 16 with AVX2 or the scalar kernel)
+        assertEquals("padded+gemm, dw im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, Sgemm.NR - 1, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, Sgemm.NR, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 65, 5, 70), 3, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
