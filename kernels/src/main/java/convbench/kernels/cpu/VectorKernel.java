@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasting eight values of A and issuing sixteen fused multiply-adds. With vectors narrower
  * than 512 bits (AVX2: 16 registers, where 16 accumulators spill) the tile is 6 rows: the last two
  * rows' code is behind a constant and compiles away, and their accumulators start null there, not zero:
- * started at the zero vector, C2 kept the four unused ones alive through the loop and the 6-row kernel ran
- * at 45 against 75 GFLOP/s on a Zen 3 with AVX2 alone (one thread; bench/results/cpu-kernels-2026-12-01.txt,
+ * started at the zero vector, C2 kept the four unused ones alive through the loop, which spilled: the 6-row
+ * kernel alone ran at 45 against 75 GFLOP/s, one thread of a Zen 3 with AVX2 (bench/results/cpu-kernels-2026-12-01.txt,
  * §41). A whole tile that overwrites C is stored straight
  * into it; a whole tile that adds to C goes through a small buffer added by straight-line vector code
  * ({@link #addTile}), and a tile cut by C's edge through that buffer merged by plain loops, so the vector
@@ -199,7 +199,8 @@ final class VectorKernel implements MicroKernel {
 
     /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: one accumulator a row. */
     private static void half(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] tile) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = EIGHT ? c0 : null, c7 = c6;
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        FloatVector c6 = EIGHT ? c0 : null, c7 = c6; // null: see the class comment
         int ao = apOff, bo = bpOff;
         for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
