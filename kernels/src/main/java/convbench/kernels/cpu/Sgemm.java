@@ -73,7 +73,8 @@ public final class Sgemm {
     /**
      * The loop nest of both products: for each nc-column block of C and kc-deep slice, B's block is packed
      * (L1-sized micro-panels), then for each mc-row block A's block is packed (L2) unless pre holds all of
-     * op(A) packed already, and the micro-kernel sweeps the block's tiles, B's panel outermost.
+     * op(A) packed already, and the micro-kernel sweeps the block's tiles, B's panel outermost. Where A is one
+     * row block, B's micro-panels are packed one at a time instead, each just before its sweep.
      */
     private static void nest(MicroKernel kernel, PackedA pre, boolean ta, int m, int n, int k,
                              float[] a, int aOff, int lda, boolean tb, float[] b, int bOff, int ldb, int[] rows,
@@ -84,6 +85,9 @@ public final class Sgemm {
             return;
         }
         final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
+        // one row block (always so with A packed before): each of B's micro-panels serves one sweep down it, so it
+        // is packed just before that sweep, into L1, not all of B's block first (through L2 and L3 and back)
+        final boolean onePass = m <= mcMax;
         float[] bp = buf.bp;
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc);
@@ -92,7 +96,7 @@ public final class Sgemm {
                 boolean acc = accumulate || pc > 0;
                 // few rows and B's rows given: only a last, partial micro-panel is packed; the full ones are read in place
                 int full = rows != null && m <= UNPACKED_ROWS ? nc / nr * nr : 0;
-                if (full < nc) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + full, nc - full, bp);
+                if (!onePass && full < nc) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + full, nc - full, bp);
                 for (int ic = 0; ic < m; ic += mcMax) {
                     int mc = Math.min(mcMax, m - ic);
                     float[] ap = pre != null ? pre.data : buf.ap;
@@ -107,7 +111,9 @@ public final class Sgemm {
                                         c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), buf.tile);
                             continue;
                         }
-                        int bpOff = ((jr - full) / nr) * kc * nr;
+                        int bpOff = 0;
+                        if (onePass) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + jr, nv, bp);
+                        else bpOff = ((jr - full) / nr) * kc * nr;
                         for (int ir = 0; ir < mc; ir += mr)
                             kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
                                     c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);

@@ -27,7 +27,8 @@ class SgemmTest {
             "3, 4200, 5, false, true",
             "9, 36, 40, false, false",          // tails of 4, 2 and 3 columns (the half-width kernel, few columns valid)
             "16, 66, 300, false, true",
-            "8, 3, 5, true, false"
+            "8, 3, 5, true, false",
+            "200, 50, 300, true, false"          // several row blocks (B's block packed first) and kc blocks
     })
     void matchesNaiveForEveryKernelAndTranspose(int m, int n, int k, boolean ta, boolean tb) {
         float[] a = randn(m * k, 1), b = randn(k * n, 2);
@@ -52,7 +53,7 @@ class SgemmTest {
      * more (all packed); several kc blocks, m not a multiple of the micro-tile's rows, n not of its columns.
      */
     @ParameterizedTest(name = "{0}x{1}x{2}")
-    @CsvSource({"6, 64, 3", "13, 70, 300", "64, 96, 257", "65, 40, 20", "100, 33, 9", "1, 5, 2"})
+    @CsvSource({"6, 64, 3", "13, 70, 300", "64, 96, 257", "65, 40, 20", "100, 33, 9", "1, 5, 2", "150, 50, 300"})
     void productOfScatteredRowsMatchesNaive(int m, int n, int k) {
         float[] a = randn(m * k, 3);
         int bOff = 5, pitch = n + 11;
@@ -68,6 +69,27 @@ class SgemmTest {
         Sgemm.gemm(pa, n, b, bOff, rows, false, c, 0, n, buf);
         Naive.assertClose(expect, c, 1e-4, 1e-4, "overwrite");
         Sgemm.gemm(pa, n, b, bOff, rows, true, c, 0, n, buf);
+        for (int i = 0; i < expect.length; i++) expect[i] *= 2;
+        Naive.assertClose(expect, c, 1e-4, 1e-4, "accumulate");
+    }
+
+    /**
+     * C = A . op(B) with A packed once ({@link Sgemm.PackedA}; B's micro-panels then packed one at a time, each just
+     * before its sweep), against the naive product: few and many rows, several kc blocks, n not a multiple of the
+     * micro-tile's columns, B plain and transposed, overwrite and accumulate.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} tb={3}")
+    @CsvSource({"13, 70, 300, false", "200, 37, 260, true", "7, 5, 3, true", "300, 130, 40, false"})
+    void productWithPackedAMatchesNaive(int m, int n, int k, boolean tb) {
+        float[] a = randn(m * k, 5), b = randn(k * n, 6);
+        float[] expect = Naive.matmul(a, b, m, n, k, false, tb);
+        Sgemm.PackedA pa = Sgemm.PackedA.pack(false, m, k, a, 0, k, new float[Sgemm.PackedA.size(m, k)]);
+        float[] c = new float[m * n];
+        java.util.Arrays.fill(c, Float.NaN);
+        Sgemm.Buffers buf = new Sgemm.Buffers();
+        Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, false, c, 0, n, buf);
+        Naive.assertClose(expect, c, 1e-4, 1e-4, "overwrite");
+        Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, true, c, 0, n, buf);
         for (int i = 0; i < expect.length; i++) expect[i] *= 2;
         Naive.assertClose(expect, c, 1e-4, 1e-4, "accumulate");
     }
