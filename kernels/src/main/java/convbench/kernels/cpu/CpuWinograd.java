@@ -29,7 +29,10 @@ final class CpuWinograd {
      * caches); the filter gradient's chunks, shared by the workers, keep 8 times as many.
      */
     static final int CHUNK_FLOATS = 1 << 19;
-    /** Input channels per task of the filter transform; divides Sgemm.KC, so no run crosses a packed block. */
+    /**
+     * Input channels per task of the filter transform; divides every kc block's depth (Sgemm.kcOf), so no run
+     * crosses a packed block.
+     */
     private static final int FILTER_RUN = 32;
     // shared scratch of the backend used here (CpuConv uses slots 0 and 1, CpuBackend.border 5): U (or the filter
     // gradient's dU), and a chunk's V and dM
@@ -112,7 +115,7 @@ final class CpuWinograd {
         for (int xi = 0; xi < positions; xi++) packed[xi] = Sgemm.PackedA.wrap(out, in, u, xi * uSize);
         int mr = Sgemm.MR, panels = (out + mr - 1) / mr;
         // one task per micro-panel of mr output channels and run of FILTER_RUN input channels (inside one of
-        // the packing's KC blocks): its 36 packed pieces are contiguous runs of mr * kc floats, q = i * mr + r
+        // the packing's kc blocks): its 36 packed pieces are contiguous runs of mr * kc floats, q = i * mr + r
         // for input channel i0 + i, output o0 + r. Short runs keep g, gt and block in L1 (256x256 filters,
         // 2 threads: 0.46 ms with KC-long runs, 0.38 to 0.44 with these).
         int blocks = (in + FILTER_RUN - 1) / FILTER_RUN;

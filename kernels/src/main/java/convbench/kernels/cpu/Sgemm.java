@@ -33,6 +33,20 @@ public final class Sgemm {
 
     private Sgemm() {}
 
+    /**
+     * The depth of a product's kc blocks, k deep: all of it up to {@link #KC}; beyond, KC, or where KC's last block
+     * would be under half a block the largest multiple of 32 from 224 down to 160 whose last block is not: k = 576
+     * (3x3, 64 channels) as 224 + 224 + 128, not 256 + 256 + 64, whose 64 steps pay a whole C tile's load and
+     * store as the others do (where none of them has such a last block, KC: k = 1345). Multiples of 32, so
+     * {@link CpuWinograd}'s runs of filters never cross a block.
+     */
+    static int kcOf(int k) {
+        if (k <= KC) return Math.max(k, 1);
+        for (int kc = KC; kc >= 160; kc -= 32)
+            if (k - (k - 1) / kc * kc >= kc / 2) return kc;
+        return KC;
+    }
+
     private static MicroKernel pickKernel() {
         return VectorApi.pick(MicroKernel.class, "convbench.kernels.cpu.VectorKernel", ScalarKernel::new);
     }
@@ -84,15 +98,15 @@ public final class Sgemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
+        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr, kcb = kcOf(k);
         // one row block (always so with A packed before): each of B's micro-panels serves one sweep down it, so it
         // is packed just before that sweep, into L1, not all of B's block first (through L2 and L3 and back)
         final boolean onePass = m <= mcMax;
         float[] bp = buf.bp;
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kcb) {
+                int kc = Math.min(kcb, k - pc);
                 boolean acc = accumulate || pc > 0;
                 // few rows and B's rows given: only a last, partial micro-panel is packed; the full ones are read in place
                 int full = rows != null && m <= UNPACKED_ROWS ? nc / nr * nr : 0;
@@ -149,7 +163,7 @@ public final class Sgemm {
 
         /** Where element (row, col) lies, from the start of the packed data: the layout {@link #pack} writes. */
         int index(int row, int col) {
-            int pc = col / KC * KC, kc = Math.min(KC, k - pc);
+            int kcb = kcOf(k), pc = col / kcb * kcb, kc = Math.min(kcb, k - pc);
             return pc * mPad + (row / MR) * kc * MR + (col - pc) * MR + row % MR;
         }
 
@@ -168,10 +182,10 @@ public final class Sgemm {
          */
         public static PackedA pack(boolean ta, int m, int k, float[] a, int aOff, int lda, float[] dst, Parallel par) {
             PackedA p = new PackedA(m, k, dst, 0);
-            int blocks = (k + KC - 1) / KC, runs = (p.mPad / MR + PACK_PANELS - 1) / PACK_PANELS;
+            int kcb = kcOf(k), blocks = (k + kcb - 1) / kcb, runs = (p.mPad / MR + PACK_PANELS - 1) / PACK_PANELS;
             java.util.function.IntConsumer task = t -> {
                 // block pc holds mPad rows as mr-row micro-panels of kc steps, from pc * mPad; this run's from row i0
-                int pc = (t / runs) * KC, kc = Math.min(KC, k - pc), i0 = (t % runs) * PACK_PANELS * MR;
+                int pc = (t / runs) * kcb, kc = Math.min(kcb, k - pc), i0 = (t % runs) * PACK_PANELS * MR;
                 int rows = Math.min(PACK_PANELS * MR, m - i0);
                 if (rows > 0) packA(MR, ta, a, aOff, lda, i0, rows, pc, kc, dst, pc * p.mPad + i0 * kc);
             };

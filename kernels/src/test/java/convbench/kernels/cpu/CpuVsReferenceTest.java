@@ -220,7 +220,9 @@ class CpuVsReferenceTest {
             "2, 3, 5, 4, 4, SAME, false, true, 4",        // one tile, more padding than input
             "2, 3, 5, 3, 3, SAME, false, true, 2",
             "1, 64, 64, 14, 14, SAME, true, true, 4",     // a longer reduction (576 terms)
-            "1, 64, 64, 15, 14, SAME, true, true, 2"
+            "1, 64, 64, 15, 14, SAME, true, true, 2",
+            "1, 300, 20, 5, 5, SAME, false, false, 2",     // filters packed in two kc blocks (192 + 108 channels)
+            "1, 20, 290, 6, 6, SAME, true, false, 4"       // and the data gradient's (192 + 98)
     })
     void winogradConv(int n, int c, int k, int h, int w, String pad, boolean bias, boolean relu, int m) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;

@@ -164,6 +164,27 @@ class SgemmTest {
         }
     }
 
+    /** kc blocks: at most KC deep, multiples of 32 past KC (Winograd's filter runs), and no short last block where one avoids it. */
+    @Test
+    void kcBlocksAvoidAShortLastBlock() {
+        assertEquals(224, Sgemm.kcOf(576)); // 224 + 224 + 128, not 256 + 256 + 64
+        assertEquals(192, Sgemm.kcOf(288));
+        assertEquals(Sgemm.KC, Sgemm.kcOf(2304));
+        for (int k = 1; k <= 6000; k++) {
+            int kc = Sgemm.kcOf(k), last = k - (k - 1) / kc * kc;
+            assertTrue(kc <= Sgemm.KC, "k " + k);
+            if (k <= Sgemm.KC) {
+                assertEquals(k, kc, "k " + k);
+                continue;
+            }
+            assertEquals(0, kc % 32, "k " + k);
+            if (kc != Sgemm.KC) assertTrue(last >= kc / 2, "k " + k + ": last block " + last + " of " + kc);
+            else if (last < Sgemm.KC / 2) // KC's last block short: then no other depth had a long one
+                for (int other = Sgemm.KC - 32; other >= 160; other -= 32)
+                    assertTrue(k - (k - 1) / other * other < other / 2, "k " + k + " could use " + other);
+        }
+    }
+
     @Test
     void zeroDepthProductClearsC() {
         float[] c = {1, 2, 3, 4};
