@@ -108,7 +108,7 @@ final class CpuConv implements ConvPlan {
         // (the data gradient: dz's correlation with the filters turned, pads k - 1 - pad, none above the window)
         int pb = d.padBottom(), pr = d.padRight(), dt = kh - 1 - pt, dl = kw - 1 - pl, dbm = kh - 1 - pb, dr = kw - 1 - pr;
         boolean bordered = !use && !direct && sh == 1 && sw == 1 && Math.min(Math.min(dt, dl), Math.min(dbm, dr)) >= 0;
-        boolean pad = bordered && CpuPaddedGemm.pays(ow, kw);
+        boolean pad = bordered && (CpuPaddedGemm.pays(ow, kw) || CpuPaddedGemm.paysInPlace(k, c, ow, kw));
         padded = pad ? new CpuPaddedGemm(be, n, c, h, w, kh, kw, pt, pl, pb, pr, k) : null;
         // the data gradient so also on wider images where its product has few enough rows (c) to read the
         // bordered dz in place (Sgemm.UNPACKED_ROWS) and its pitch drops at most an eighth of dx's pixels

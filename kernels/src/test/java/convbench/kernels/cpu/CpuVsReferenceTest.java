@@ -159,7 +159,8 @@ class CpuVsReferenceTest {
             "2, 4, 6, 18, 17, 3, 3, 1, 1, VALID, false, false",  // the same, VALID
             "1, 3, 4, 12, 33, 5, 5, 1, 1, SAME, true, false",    // the same, 5x5 on an odd width
             "1, 3, 4, 6, 70, 3, 3, 1, 1, SAME, true, true",      // stride 1 wider than 64: im2col, dx on the padded image
-            "1, 65, 3, 5, 70, 3, 3, 1, 1, SAME, false, false",   // the same with 65 channels: dx im2col's too (col2im)
+            "1, 65, 3, 5, 70, 3, 3, 1, 1, SAME, false, false",   // the same with 65 channels: dx im2col's too (col2im; AVX2: y padded)
+            "1, 32, 8, 6, 70, 3, 3, 1, 1, VALID, true, true",    // AVX2: the padded image's forward at any width (32+ in, 64- out)
             "2, 40, 24, 6, 6, 1, 1, 1, 1, VALID, false, false",  // 1x1 with more channels than filters: dW^T partials
             "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false",   // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
             "2, 33, 6, 9, 8, 3, 3, 1, 1, SAME, true, false",     // dw by taps (CpuPaddedGemm.filterGradient), channels past a panel
@@ -273,7 +274,8 @@ class CpuVsReferenceTest {
     /**
      * auto takes F(2x2, 3x3) only for 3x3 stride-1 layers with 64+ channels in and out and 96+ on one side, its dw
      * from 256; other stride-1 layers up to 64 pixels wide (windows up to an eighth of the width) take the padded
-     * image's product.
+     * image's product, and with the Vector API's 16-wide micro-panel (AVX2) at any width those of at most 64 filters
+     * and 32+ channels in.
      * The filter gradient of a stride-1 layer with 32+ channels whose window drops at most an eighth of the pitched
      * pixels is by taps, where the batch gives each worker a share; the data gradient of a layer of at most 64
      * channels is on the padded image at any width.
@@ -283,7 +285,13 @@ class CpuVsReferenceTest {
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 128, 28, 28), 128, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals(CpuPaddedGemm.wideInPlace() ? "padded+gemm, dw taps+gemm" : "im2col+gemm, dx padded+gemm, dw taps+gemm",
+                cpu.conv(new ConvDesc(Shape.nchw(4, 64, 112, 112), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals(CpuPaddedGemm.wideInPlace() ? "padded+gemm, dw taps+gemm" : "im2col+gemm, dx padded+gemm, dw taps+gemm",
+                cpu.conv(new ConvDesc(Shape.nchw(2, 32, 75, 75), 32, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
+        // wide, more than 64 filters or under 32 channels in: im2col's at any micro-panel
+        assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 64, 80, 80), 65, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals("im2col+gemm, dx padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 31, 80, 80), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         // 64+ in and out with 96+ on one side (Inception's 64 -> 96 and 80 -> 192, and 128 -> 64): F(2x2), dw not; 32 in: not
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(8, 64, 35, 35), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(2, 80, 21, 21), 192, 3, 3, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
@@ -305,7 +313,8 @@ class CpuVsReferenceTest {
         assertEquals("padded+gemm, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, Sgemm.NR, 28, 28), 64, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2", cpu.conv(new ConvDesc(Shape.nchw(1, 512, 7, 7), 512, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("winograd2, dw taps+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 14, 14), 96, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
-        assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(1, 65, 5, 70), 3, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
+        assertEquals(CpuPaddedGemm.wideInPlace() ? "padded+gemm, dw im2col+gemm" : "im2col+gemm",
+                cpu.conv(new ConvDesc(Shape.nchw(1, 65, 5, 70), 3, 3, 3, 1, 1, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("im2col+gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 3, 3, 2, 2, 1, 1, 1, 1, false, Activation.NONE)).algorithm());
         assertEquals("gemm", cpu.conv(new ConvDesc(Shape.nchw(4, 256, 28, 28), 256, 1, 1, 1, 1, 0, 0, 0, 0, false, Activation.NONE)).algorithm());
         try (CpuBackend direct = new CpuBackend(1, "direct")) {
