@@ -70,11 +70,10 @@ final class CpuPaddedGemm {
     /**
      * Also wider, where the Vector API kernel's micro-panel is 16 wide (AVX2: {@link #wideInPlace}), the product has
      * few rows (out channels, at most {@link Sgemm#UNPACKED_ROWS}: the bordered image read in place) and 32 channels
-     * or more come in. Forward, in-JVM
-     * alternating, Zen 3, one thread: 149x149 32 -> 32 VALID 29 % faster, 147x147 32 -> 64 16 %, 112x112 64 -> 64
-     * 22 %, 224x224 64 -> 64 20 % (both threads 12-20 %); 224x224 3 -> 64 16 % slower. With AVX-512's 32-wide panel
-     * the 147-wide layer measured 17 % slower ({@link #pays}), so there it stays up to 64 wide
-     * (bench/results/cpu-kernels-2026-12-01.txt, §42).
+     * or more come in. Forward, in-JVM alternating, Zen 3, one thread: 149x149 32 -> 32 VALID 29 % faster, 147x147
+     * 32 -> 64 16 %, 112x112 64 -> 64 22 %, 224x224 64 -> 64 20 % (both threads 12-20 %); 224x224 3 -> 64 16 %
+     * slower. With AVX-512's 32-wide panel the 147-wide layer measured 17 % slower ({@link #pays}), so there it stays
+     * up to 64 wide (bench/results/cpu-kernels-2026-12-01.txt, §42).
      */
     static boolean paysInPlace(int out, int in, int dstW, int kw) {
         return wideInPlace() && out <= Sgemm.UNPACKED_ROWS && in >= 32 && fewDropped(dstW, kw);

@@ -98,7 +98,8 @@ public final class Sgemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr, kcb = kcOf(k);
+        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
+        final int kcb = kcOf(k);
         // one row block (always so with A packed before): each of B's micro-panels serves one sweep down it, so it
         // is packed just before that sweep, into L1, not all of B's block first (through L2 and L3 and back)
         final boolean onePass = m <= mcMax;
