@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasting eight values of A and issuing sixteen fused multiply-adds. With vectors narrower
  * than 512 bits (AVX2: 16 registers, where 16 accumulators spill) the tile is 6 rows: the last two
  * rows' code is behind a constant and compiles away, and their accumulators start null there, not zero:
- * started at the zero vector, C2 kept the four unused ones alive through the loop, which spilled: the 6-row
- * kernel alone ran at 45 against 75 GFLOP/s, one thread of a Zen 3 with AVX2 (bench/results/cpu-kernels-2026-12-01.txt,
- * §41). A whole tile that overwrites C is stored straight
+ * started at the zero vector, C2 kept the four unused ones alive through the loop, which spilled: the
+ * 6-row kernel alone ran at 45 against 75 GFLOP/s, one thread of a Zen 3 with AVX2
+ * (bench/results/cpu-kernels-2026-12-01.txt, §41). A whole tile that overwrites C is stored straight
  * into it; a whole tile that adds to C goes through a small buffer added by straight-line vector code
  * ({@link #addTile}), and a tile cut by C's edge through that buffer merged by plain loops, so the vector
  * code never needs a mask (a masked or branchy version ran partly in the slow,

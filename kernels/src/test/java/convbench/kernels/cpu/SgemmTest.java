@@ -5,6 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.List;
+import java.util.function.BiConsumer;
 
 import static convbench.engine.GradCheck.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,17 +35,24 @@ class SgemmTest {
         float[] a = randn(m * k, 1), b = randn(k * n, 2);
         float[] expect = Naive.matmul(a, b, m, n, k, ta, tb);
         Sgemm.Buffers buf = new Sgemm.Buffers();
-        for (MicroKernel kernel : kernels()) {
-            float[] c = new float[m * n];
-            java.util.Arrays.fill(c, Float.NaN); // overwrite must not read C
-            Sgemm.gemm(kernel, ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, false, c, 0, n, buf);
-            Naive.assertClose(expect, c, 1e-4, 1e-4, kernel.describe());
-            // accumulate adds to what is there
-            Sgemm.gemm(kernel, ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, true, c, 0, n, buf);
-            float[] twice = expect.clone();
-            for (int i = 0; i < twice.length; i++) twice[i] *= 2;
-            Naive.assertClose(twice, c, 1e-4, 1e-4, kernel.describe() + " accumulate");
-        }
+        for (MicroKernel kernel : kernels())
+            assertOverwritesThenAccumulates(expect, kernel.describe(), (accumulate, c) ->
+                    Sgemm.gemm(kernel, ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, accumulate, c, 0, n, buf));
+    }
+
+    /**
+     * product(false, c) on a C of NaN must give expect (overwrite never reads C); product(true, c) on that result
+     * must give twice expect (accumulate adds to what is there).
+     */
+    private static void assertOverwritesThenAccumulates(float[] expect, String what, BiConsumer<Boolean, float[]> product) {
+        float[] c = new float[expect.length];
+        java.util.Arrays.fill(c, Float.NaN);
+        product.accept(false, c);
+        Naive.assertClose(expect, c, 1e-4, 1e-4, what + " overwrite");
+        product.accept(true, c);
+        float[] twice = expect.clone();
+        for (int i = 0; i < twice.length; i++) twice[i] *= 2;
+        Naive.assertClose(twice, c, 1e-4, 1e-4, what + " accumulate");
     }
 
     /**
@@ -63,14 +71,8 @@ class SgemmTest {
         for (int r = 0; r < k; r++) System.arraycopy(b, rows[r] + bOff, dense, r * n, n);
         float[] expect = Naive.matmul(a, dense, m, n, k, false, false);
         Sgemm.PackedA pa = Sgemm.PackedA.pack(false, m, k, a, 0, k, new float[Sgemm.PackedA.size(m, k)]);
-        float[] c = new float[m * n];
-        java.util.Arrays.fill(c, Float.NaN);
         Sgemm.Buffers buf = new Sgemm.Buffers();
-        Sgemm.gemm(pa, n, b, bOff, rows, false, c, 0, n, buf);
-        Naive.assertClose(expect, c, 1e-4, 1e-4, "overwrite");
-        Sgemm.gemm(pa, n, b, bOff, rows, true, c, 0, n, buf);
-        for (int i = 0; i < expect.length; i++) expect[i] *= 2;
-        Naive.assertClose(expect, c, 1e-4, 1e-4, "accumulate");
+        assertOverwritesThenAccumulates(expect, "rows", (accumulate, c) -> Sgemm.gemm(pa, n, b, bOff, rows, accumulate, c, 0, n, buf));
     }
 
     /**
@@ -84,14 +86,8 @@ class SgemmTest {
         float[] a = randn(m * k, 5), b = randn(k * n, 6);
         float[] expect = Naive.matmul(a, b, m, n, k, false, tb);
         Sgemm.PackedA pa = Sgemm.PackedA.pack(false, m, k, a, 0, k, new float[Sgemm.PackedA.size(m, k)]);
-        float[] c = new float[m * n];
-        java.util.Arrays.fill(c, Float.NaN);
         Sgemm.Buffers buf = new Sgemm.Buffers();
-        Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, false, c, 0, n, buf);
-        Naive.assertClose(expect, c, 1e-4, 1e-4, "overwrite");
-        Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, true, c, 0, n, buf);
-        for (int i = 0; i < expect.length; i++) expect[i] *= 2;
-        Naive.assertClose(expect, c, 1e-4, 1e-4, "accumulate");
+        assertOverwritesThenAccumulates(expect, "packed A", (accumulate, c) -> Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, accumulate, c, 0, n, buf));
     }
 
     /** Each micro-kernel's unpacked-B path against a plain loop over the tile: full and partial rows, both modes. */
