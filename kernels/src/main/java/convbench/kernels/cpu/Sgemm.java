@@ -81,7 +81,35 @@ public final class Sgemm {
     static void gemm(MicroKernel kernel, boolean ta, boolean tb, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        nest(kernel, null, ta, m, n, k, a, aOff, lda, tb, b, bOff, ldb, null, accumulate, c, cOff, ldc, buf);
+        nest(kernel, null, ta, m, n, k, a, aOff, lda, tb, b, bOff, ldb, null, null, accumulate, c, cOff, ldc, buf);
+    }
+
+    /**
+     * Where the k index of a product runs across images: index q is pixel q % width of image q / width, which lies
+     * (q / width) * aImage (A's rows) or * bImage (B^T's rows) floats on from image 0's. A filter gradient sums
+     * dz . x^T over a whole batch this way in one product, k = images x pixels deep, rather than one short product
+     * per image (each a pass over dW). An operand whose images lie one after the other in its rows (im2col's
+     * columns of several images) has its image stride equal to width.
+     */
+    public record Span(int width, int aImage, int bImage) {
+        public Span {
+            if (width < 1) throw new IllegalArgumentException("span width " + width);
+        }
+    }
+
+    /**
+     * C (M x N) (=|+=) A . B^T, A being M x K and B N x K (leading dimensions lda, ldb), with K running across
+     * images as span says: A[i][q] = a[aOff + i * lda + (q / w) * aImage + q % w], w = span.width(), and B alike.
+     */
+    public static void gemmSpan(int m, int n, int k, Span span, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        nest(KERNEL, null, false, m, n, k, a, aOff, lda, true, b, bOff, ldb, null, span, accumulate, c, cOff, ldc, buf);
+    }
+
+    /** {@link #gemmSpan} with a given micro-kernel (tests run both). */
+    static void gemmSpan(MicroKernel kernel, int m, int n, int k, Span span, float[] a, int aOff, int lda,
+                         float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+        nest(kernel, null, false, m, n, k, a, aOff, lda, true, b, bOff, ldb, null, span, accumulate, c, cOff, ldc, buf);
     }
 
     /**
@@ -92,7 +120,7 @@ public final class Sgemm {
      */
     private static void nest(MicroKernel kernel, PackedA pre, boolean ta, int m, int n, int k,
                              float[] a, int aOff, int lda, boolean tb, float[] b, int bOff, int ldb, int[] rows,
-                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
+                             Span span, boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
@@ -111,12 +139,12 @@ public final class Sgemm {
                 boolean acc = accumulate || pc > 0;
                 // few rows and B's rows given: only a last, partial micro-panel is packed; the full ones are read in place
                 int full = rows != null && m <= UNPACKED_ROWS ? nc / nr * nr : 0;
-                if (!onePass && full < nc) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + full, nc - full, bp);
+                if (!onePass && full < nc) packB(nr, tb, b, bOff, ldb, rows, span, pc, kc, jc + full, nc - full, bp);
                 for (int ic = 0; ic < m; ic += mcMax) {
                     int mc = Math.min(mcMax, m - ic);
                     float[] ap = pre != null ? pre.data : buf.ap;
                     int apOff = pre != null ? pre.off + pc * pre.mPad : 0;
-                    if (pre == null) packA(mr, ta, a, aOff, lda, ic, mc, pc, kc, ap);
+                    if (pre == null) packA(mr, ta, a, aOff, lda, span, ic, mc, pc, kc, ap, 0);
                     for (int jr = 0; jr < nc; jr += nr) {
                         int nv = Math.min(nr, nc - jr);
                         int cAt = cOff + jc + jr;
@@ -127,7 +155,7 @@ public final class Sgemm {
                             continue;
                         }
                         int bpOff = 0;
-                        if (onePass) packB(nr, tb, b, bOff, ldb, rows, pc, kc, jc + jr, nv, bp);
+                        if (onePass) packB(nr, tb, b, bOff, ldb, rows, span, pc, kc, jc + jr, nv, bp);
                         else bpOff = ((jr - full) / nr) * kc * nr;
                         for (int ir = 0; ir < mc; ir += mr)
                             kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
@@ -188,7 +216,7 @@ public final class Sgemm {
                 // block pc holds mPad rows as mr-row micro-panels of kc steps, from pc * mPad; this run's from row i0
                 int pc = (t / runs) * kcb, kc = Math.min(kcb, k - pc), i0 = (t % runs) * PACK_PANELS * MR;
                 int rows = Math.min(PACK_PANELS * MR, m - i0);
-                if (rows > 0) packA(MR, ta, a, aOff, lda, i0, rows, pc, kc, dst, pc * p.mPad + i0 * kc);
+                if (rows > 0) packA(MR, ta, a, aOff, lda, null, i0, rows, pc, kc, dst, pc * p.mPad + i0 * kc);
             };
             if (par == null || par.threads() == 1) for (int t = 0; t < blocks * runs; t++) task.accept(t);
             else par.forEach(blocks * runs, (t, worker) -> task.accept(t));
@@ -199,7 +227,7 @@ public final class Sgemm {
     /** C (m x n) (=|+=) A . op(B) with A packed by {@link PackedA#pack}; single-threaded. */
     public static void gemm(PackedA a, boolean tb, int n, float[] b, int bOff, int ldb,
                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, tb, b, bOff, ldb, null, accumulate, c, cOff, ldc, buf);
+        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, tb, b, bOff, ldb, null, null, accumulate, c, cOff, ldc, buf);
     }
 
     /**
@@ -211,23 +239,31 @@ public final class Sgemm {
      */
     public static void gemm(PackedA a, int n, float[] b, int bOff, int[] rows,
                             boolean accumulate, float[] c, int cOff, int ldc, Buffers buf) {
-        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, false, b, bOff, 0, rows, accumulate, c, cOff, ldc, buf);
+        nest(KERNEL, a, false, a.m, n, a.k, null, 0, 0, false, b, bOff, 0, rows, null, accumulate, c, cOff, ldc, buf);
     }
 
     /** Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A) into mr-row micro-panels, zero-filled at the edge. */
     static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
-        packA(MR, ta, a, aOff, lda, i0, mc, p0, kc, ap, 0);
+        packA(MR, ta, a, aOff, lda, null, i0, mc, p0, kc, ap, 0);
     }
 
-    static void packA(int MR, boolean ta, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap, int apOff) {
+    /** The same into ap from apOff, with A's k running across images where span is not null (A not transposed). */
+    static void packA(int MR, boolean ta, float[] a, int aOff, int lda, Span span, int i0, int mc, int p0, int kc,
+                      float[] ap, int apOff) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = apOff + (ir / MR) * kc * MR;
             int rows = Math.min(MR, mc - ir);
             if (!ta) {
                 for (int r = 0; r < MR; r++) {
                     if (r < rows) {
-                        int src = aOff + (i0 + ir + r) * lda + p0;
-                        for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + kk];
+                        int src = aOff + (i0 + ir + r) * lda;
+                        if (span == null) for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + p0 + kk];
+                        else for (int kk = 0; kk < kc; ) { // one run per image
+                            int q = p0 + kk, img = q / span.width(), pix = q - img * span.width();
+                            int run = Math.min(span.width() - pix, kc - kk), from = src + img * span.aImage() + pix;
+                            for (int j = 0; j < run; j++) ap[base + (kk + j) * MR + r] = a[from + j];
+                            kk += run;
+                        }
                     } else {
                         for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = 0f;
                     }
@@ -245,11 +281,15 @@ public final class Sgemm {
 
     /** Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into nr-column micro-panels, zero-filled at the edge. */
     static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
-        packB(NR, tb, b, bOff, ldb, null, p0, kc, j0, nc, bp);
+        packB(NR, tb, b, bOff, ldb, null, null, p0, kc, j0, nc, bp);
     }
 
-    /** The same, with B's row r at rows[r] + bOff where rows is not null (B not transposed). */
-    static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int[] rows, int p0, int kc, int j0, int nc, float[] bp) {
+    /**
+     * The same, with B's row r at rows[r] + bOff where rows is not null (B not transposed), and B^T's k running
+     * across images where span is not null (B transposed).
+     */
+    static void packB(int NR, boolean tb, float[] b, int bOff, int ldb, int[] rows, Span span, int p0, int kc, int j0, int nc,
+                      float[] bp) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = (jr / NR) * kc * NR;
             int cols = Math.min(NR, nc - jr);
@@ -263,8 +303,14 @@ public final class Sgemm {
             } else {
                 for (int cc = 0; cc < NR; cc++) {
                     if (cc < cols) {
-                        int src = bOff + (j0 + jr + cc) * ldb + p0;
-                        for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = b[src + kk];
+                        int src = bOff + (j0 + jr + cc) * ldb;
+                        if (span == null) for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = b[src + p0 + kk];
+                        else for (int kk = 0; kk < kc; ) { // one run per image
+                            int q = p0 + kk, img = q / span.width(), pix = q - img * span.width();
+                            int run = Math.min(span.width() - pix, kc - kk), from = src + img * span.bImage() + pix;
+                            for (int j = 0; j < run; j++) bp[base + (kk + j) * NR + cc] = b[from + j];
+                            kk += run;
+                        }
                     } else {
                         for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = 0f;
                     }

@@ -90,6 +90,31 @@ class SgemmTest {
         assertOverwritesThenAccumulates(expect, "packed A", (accumulate, c) -> Sgemm.gemm(pa, tb, n, b, 0, tb ? k : n, accumulate, c, 0, n, buf));
     }
 
+    /**
+     * C = A . B^T with k running across images ({@link Sgemm.Span}): A's and B^T's images lie apart by strides of their
+     * own (padding between them that must not be read), against the naive product of the gathered dense operands.
+     * Images of 1 pixel (a 1x1 feature map) and of 9; images narrower and wider than a kc block, so runs break at
+     * image ends and at block ends; many rows (several row blocks), both kernels, overwrite and accumulate.
+     */
+    @ParameterizedTest(name = "{0}x{1}, {2} images of {3}")
+    @CsvSource({"7, 20, 5, 1", "13, 40, 8, 9", "150, 37, 3, 200", "30, 70, 2, 300"})
+    void productAcrossImagesMatchesNaive(int m, int n, int images, int width) {
+        int k = images * width, aImage = m * width + 3, bImage = n * width + 5, aOff = 2, bOff = 4;
+        float[] a = randn(aOff + images * aImage, 7), b = randn(bOff + images * bImage, 8);
+        float[] denseA = new float[m * k], denseB = new float[n * k];
+        for (int q = 0; q < k; q++) {
+            int img = q / width, pix = q % width;
+            for (int i = 0; i < m; i++) denseA[i * k + q] = a[aOff + i * width + img * aImage + pix];
+            for (int j = 0; j < n; j++) denseB[j * k + q] = b[bOff + j * width + img * bImage + pix];
+        }
+        float[] expect = Naive.matmul(denseA, denseB, m, n, k, false, true);
+        Sgemm.Span span = new Sgemm.Span(width, aImage, bImage);
+        Sgemm.Buffers buf = new Sgemm.Buffers();
+        for (MicroKernel kernel : kernels())
+            assertOverwritesThenAccumulates(expect, "across images, " + kernel.describe(), (accumulate, c) ->
+                    Sgemm.gemmSpan(kernel, m, n, k, span, a, aOff, width, b, bOff, width, accumulate, c, 0, n, buf));
+    }
+
     /** Each micro-kernel's unpacked-B path against a plain loop over the tile: full and partial rows, both modes. */
     @Test
     void microKernelReadsUnpackedRows() {
