@@ -90,12 +90,12 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return par.threads(); }
 
-    private final float[][] shared = new float[7][];
+    private final float[][] shared = new float[9][];
     /** The shared slot {@link #border} writes. */
     private static final int SHARED_BORDERED = 5;
 
     /**
-     * A scratch array of at least size floats shared by all workers (slot 0..6), for data made once
+     * A scratch array of at least size floats shared by all workers (slot 0..8), for data made once
      * per call and then only read in parallel (packed weights); kept across calls.
      */
     synchronized float[] shared(int slot, int size) {

@@ -48,6 +48,15 @@ final class CpuConv implements ConvPlan {
     private final boolean strided;
     private final int bh, bw;
     /**
+     * Tiny images (fewer output pixels than a micro-panel has columns: a classifier's 1x1, Inception's auxiliary 5x5
+     * VALID on 5x5): the products by matrix of the forward, and of the data gradient where it has no bordered or
+     * strided path of its own, run once over the whole batch, its columns side by side ({@link #forwardBatched},
+     * {@link #dataGradientBatched}). Image by image, each product computes whole micro-panels for p columns and
+     * streams all of W (8 MB for a classifier) an image. At 7x7 and 8x8 it was slower: W is read in 49 or 64
+     * columns at once already, and the batch's product is gathered and scattered.
+     */
+    private final boolean batched;
+    /**
      * auto's thresholds for F(2x2, 3x3)'s forward and data gradient: at least AUTO_CHANNELS channels in and out,
      * and AUTO_EITHER on one side. Measured per layer against the products that would run instead (the padded
      * image's, im2col's), both threads, caches cold (bench/results/cpu-kernels-2026-12-01.txt, §40): 15-27 %
@@ -66,11 +75,23 @@ final class CpuConv implements ConvPlan {
      * 128 x 1344 x 192 114-115 -> 117-118 (bench/results/cpu-kernels-2026-12-01.txt, §29).
      */
     static final int TRANSPOSED_FILTERS = 96;
+    /**
+     * The filter gradient sums whole images in one product ({@link #filterGradientOver}) where an image has fewer
+     * output pixels than this (each image's own product under half a kc block deep), in runs of images whose
+     * im2col columns fit in this many floats (256 KiB, in L2 while they are packed).
+     */
+    static final int OVER_IMAGES_PIXELS = Sgemm.KC / 2, OVER_IMAGES_COLUMNS = 1 << 16;
+    /**
+     * At most this many floats (4 MiB) in each of the whole batch's matrices side by side ({@link #batchColumns}, and
+     * the product of {@link #forwardBatched} and {@link #dataGradientBatched}).
+     */
+    static final int BATCH_FLOATS = 1 << 20;
 
     // The CpuBackend scratch this plan uses. Shared (written once per call, then only read): the packed W of
     // the forward and the packed W^T of the data gradient. Per worker: a tile of im2col's columns and of their
     // gradient. Per group of the filter gradient (indexed by group, not worker): its partial dW and db.
-    private static final int SHARED_W = 0, SHARED_WT = 1;
+    // Shared slots 7 and 8: the whole batch's columns side by side (batchColumns), and the batched product or dz.
+    private static final int SHARED_W = 0, SHARED_WT = 1, SHARED_COLUMNS = 7, SHARED_PRODUCT = 8;
     // A strided convolution's data gradient (not Winograd's, which uses slots 4 to 7) keeps one image of dx bordered and split in slot 4.
     private static final int COLUMNS = 0, COLUMN_GRAD = 1, DW_PARTIAL = 2, DB_PARTIAL = 3, STRIDED_DX = 4;
 
@@ -127,6 +148,7 @@ final class CpuConv implements ConvPlan {
         // every output's window inside the plane: rows to (oh - 1) * sh + kh, columns to (ow - 1) * sw + kw, a multiple of sw
         bh = Math.max(h + pt, (oh - 1) * sh + kh);
         bw = Sgemm.roundUp(Math.max(w + pl, (ow - 1) * sw + kw), sw);
+        batched = rows == null && p < Sgemm.NR && (long) Math.max(ckk, k) * n * p <= BATCH_FLOATS;
     }
 
     /** {0, p, 2p, ...}: where each of count planes of p pixels starts. */
@@ -175,6 +197,10 @@ final class CpuConv implements ConvPlan {
             padded.run(x, padded.filters(CpuBackend.data(wt), false, SHARED_W), b, relu, false, y);
             return;
         }
+        if (batched) {
+            forwardBatched(x, CpuBackend.data(wt), b, relu, y);
+            return;
+        }
         // W (K x CKK) packed once, read by every tile.
         Sgemm.PackedA wp = Sgemm.PackedA.pack(false, k, ckk, CpuBackend.data(wt), 0, ckk, be.shared(SHARED_W, Sgemm.PackedA.size(k, ckk)), be.par());
         float[] xs = strided ? phases(x) : null;
@@ -206,12 +232,17 @@ final class CpuConv implements ConvPlan {
      * (oh, ow its row and column), 0 where that lies in the padding.
      */
     private void im2col(float[] x, int img, int p0, int pn, float[] col) {
+        im2col(x, img, p0, pn, col, pn, 0);
+    }
+
+    /** The same into columns [at, at + pn) of col's rows, ld floats apart (several images' columns side by side). */
+    private void im2col(float[] x, int img, int p0, int pn, float[] col, int ld, int at) {
         int xImg = img * c * h * w;
         for (int ci = 0; ci < c; ci++) {
             int xc = xImg + ci * h * w;
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
-                    int row = ((ci * kh + i) * kw + j) * pn;
+                    int row = ((ci * kh + i) * kw + j) * ld + at;
                     int q = 0;
                     while (q < pn) {
                         int pp = p0 + q, orow = pp / ow, ocol = pp % ow;
@@ -245,12 +276,17 @@ final class CpuConv implements ConvPlan {
 
     /** The adjoint of im2col: dx[img, ci, ih, iw] += col[...] for every column entry that came from it. */
     private void col2im(float[] col, int img, int p0, int pn, float[] dx) {
+        col2im(col, img, p0, pn, dx, pn, 0);
+    }
+
+    /** The same from columns [at, at + pn) of col's rows, ld floats apart. */
+    private void col2im(float[] col, int img, int p0, int pn, float[] dx, int ld, int at) {
         int xImg = img * c * h * w;
         for (int ci = 0; ci < c; ci++) {
             int xc = xImg + ci * h * w;
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
-                    int row = ((ci * kh + i) * kw + j) * pn;
+                    int row = ((ci * kh + i) * kw + j) * ld + at;
                     int q = 0;
                     while (q < pn) {
                         int pp = p0 + q, orow = pp / ow, ocol = pp % ow;
@@ -284,11 +320,16 @@ final class CpuConv implements ConvPlan {
      * ocol*sw + j] for output pixel p0 + q at (orow, ocol), the run of an output row one copy from phase j % sw.
      */
     private void im2colStrided(float[] xs, int img, int p0, int pn, float[] col) {
-        int plane = bh * bw, pw = bw / sw;
+        im2colStrided(xs, img, p0, pn, col, pn, 0);
+    }
+
+    /** The same into columns [at, at + pn) of col's rows, ld floats apart. */
+    private void im2colStrided(float[] xs, int img, int p0, int pn, float[] col, int ld, int at) {
+        int pw = bw / sw;
         for (int ci = 0; ci < c; ci++) {
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
-                    int row = ((ci * kh + i) * kw + j) * pn, tap = ((img * c + ci) * bh + i) * bw + (j % sw) * pw + j / sw;
+                    int row = ((ci * kh + i) * kw + j) * ld + at, tap = ((img * c + ci) * bh + i) * bw + (j % sw) * pw + j / sw;
                     for (int q = 0; q < pn; ) {
                         int pp = p0 + q, orow = pp / ow, ocol = pp % ow, run = Math.min(pn - q, ow - ocol);
                         System.arraycopy(xs, tap + orow * sh * bw + ocol, col, row + q, run);
@@ -343,6 +384,10 @@ final class CpuConv implements ConvPlan {
                 paddedData.run(dz, paddedData.filters(CpuBackend.data(wt), true, SHARED_WT), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
                 dx = null;
             }
+            if (dx != null && batched && !strided) {
+                dataGradientBatched(CpuBackend.data(wt), dz, dx);
+                dx = null;
+            }
         } else {
             if (dx != null) {
                 winogradData.run(dz, winogradData.filters(CpuBackend.data(wt), true), null, false, dx.accumulate(), CpuBackend.data(dx.t()));
@@ -362,7 +407,12 @@ final class CpuConv implements ConvPlan {
         int threads = be.threads();
         int wSize = k * ckk, imgSize = c * h * w;
         boolean wantW = dw != null, wantB = db != null;
-        boolean dwT = wantW && k <= TRANSPOSED_FILTERS && ckk >= k; // the partials hold dW^T (CKK x K)
+        // small images, one tile each: the filter gradient in products over runs of images, not per tile; where the
+        // batch's pixels are at most a kc block, in slices of dW itself rather than in partials (filterGradientSliced)
+        boolean overImages = wantW && tiles == 1 && p < OVER_IMAGES_PIXELS;
+        boolean sliced = overImages && n * p <= Sgemm.KC && (direct || (long) n * ckk * p <= BATCH_FLOATS);
+        boolean partials = wantW && !sliced;
+        boolean dwT = partials && k <= TRANSPOSED_FILTERS && ckk >= k; // the partials hold dW^T (CKK x K)
         float[] dxa = dx == null ? null : CpuBackend.data(dx.t());
         boolean dxAcc = dx != null && dx.accumulate();
         // W^T (CKK x K) packed once for the data gradient of every tile.
@@ -372,6 +422,7 @@ final class CpuConv implements ConvPlan {
         boolean perImage = dx != null && !direct;
         int tasks = perImage ? n : n * tiles;
         float[] xs = strided && wantW ? phases(x) : null;
+        if (sliced) filterGradientSliced(x, xs, dz, dw);
         // Static partition: group g takes tasks [g * tasks / G, (g + 1) * tasks / G) in order and keeps
         // its own partial dW and db, summed in group order at the end, so the result does not depend
         // on thread timing (bit for bit the same every run with the same thread count).
@@ -381,7 +432,7 @@ final class CpuConv implements ConvPlan {
         be.par().forEach(groups, (g, worker) -> {
             Sgemm.Buffers buf = be.gemmBuffers()[worker];
             // The partials belong to the group (scratch of index g): one worker may run two groups.
-            if (wantW) {
+            if (partials) {
                 dwPart[g] = be.scratch(g, DW_PARTIAL, wSize);
                 java.util.Arrays.fill(dwPart[g], 0, wSize, 0f);
             }
@@ -389,6 +440,8 @@ final class CpuConv implements ConvPlan {
                 dbPart[g] = be.scratch(g, DB_PARTIAL, k);
                 java.util.Arrays.fill(dbPart[g], 0, k, 0f);
             }
+            // one tile an image: tasks are images either way
+            if (overImages && partials) filterGradientOver(x, xs, dz, g * tasks / groups, (g + 1) * tasks / groups, dwT, dwPart[g], worker, buf);
             for (int task = g * tasks / groups, end = (g + 1) * tasks / groups; task < end; task++) {
                 int img = perImage ? task : task / tiles;
                 int t0 = perImage ? 0 : task % tiles, t1 = perImage ? tiles : t0 + 1;
@@ -405,10 +458,10 @@ final class CpuConv implements ConvPlan {
                     }
                     if (direct) {
                         int xOff = img * imgSize + p0;
-                        if (wantW) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwT, dwPart[g], buf);
+                        if (wantW && !overImages) addFilterGradient(dz, dzOff, pn, x, xOff, p, c, dwT, dwPart[g], buf);
                         if (dx != null) Sgemm.gemm(wtp, pn, dz, dzOff, dzRows, dxAcc, dxa, xOff, p, buf);
                     } else {
-                        if (wantW) {
+                        if (wantW && !overImages) {
                             float[] col = be.scratch(worker, COLUMNS, ckk * pn);
                             if (strided) im2colStrided(xs, img, p0, pn, col);
                             else im2col(x, img, p0, pn, col);
@@ -426,7 +479,7 @@ final class CpuConv implements ConvPlan {
             }
         });
         if (dwT) reduceTransposed(dwPart, CpuBackend.data(dw.t()), ckk, dw.accumulate());
-        else if (wantW) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
+        else if (partials) reduce(dwPart, CpuBackend.data(dw.t()), wSize, dw.accumulate());
         if (wantB) reduce(dbPart, CpuBackend.data(db.t()), k, db.accumulate());
     }
 
@@ -439,6 +492,146 @@ final class CpuConv implements ConvPlan {
                                    boolean transposed, float[] dwPartial, Sgemm.Buffers buf) {
         if (transposed) Sgemm.gemm(false, true, rows, k, pn, columns, colOff, ld, dz, dzOff, p, true, dwPartial, 0, k, buf);
         else Sgemm.gemm(false, true, k, rows, pn, dz, dzOff, p, columns, colOff, ld, true, dwPartial, 0, rows, buf);
+    }
+
+    /**
+     * dwPartial += the filter gradient of images [i0, i1), each one tile: dz (K x p an image) . x^T summed over runs
+     * of images in one product each, k = images x p deep (Sgemm.Span), not one p-deep product (a pass over dW) per
+     * image. A direct 1x1 convolution reads x's planes in place, all of [i0, i1) in one product; otherwise runs of as
+     * many images as {@link #OVER_IMAGES_COLUMNS} holds get their im2col columns side by side. transposed as in
+     * {@link #addFilterGradient}.
+     */
+    private void filterGradientOver(float[] x, float[] xs, float[] dz, int i0, int i1, boolean transposed,
+                                    float[] dwPartial, int worker, Sgemm.Buffers buf) {
+        if (i1 <= i0) return;
+        if (direct) {
+            int deep = (i1 - i0) * p;
+            if (transposed) Sgemm.gemmSpan(c, k, deep, new Sgemm.Span(p, c * p, k * p), x, i0 * c * p, p, dz, i0 * k * p, p,
+                    true, dwPartial, 0, k, buf);
+            else Sgemm.gemmSpan(k, c, deep, new Sgemm.Span(p, k * p, c * p), dz, i0 * k * p, p, x, i0 * c * p, p,
+                    true, dwPartial, 0, c, buf);
+            return;
+        }
+        int per = Math.max(1, OVER_IMAGES_COLUMNS / (ckk * p));
+        float[] col = be.scratch(worker, COLUMNS, ckk * Math.min(per, i1 - i0) * p);
+        for (int i = i0; i < i1; i += per) {
+            int run = Math.min(per, i1 - i), ld = run * p;
+            for (int j = 0; j < run; j++) {
+                if (strided) im2colStrided(xs, i + j, 0, p, col, ld, j * p);
+                else im2col(x, i + j, 0, p, col, ld, j * p);
+            }
+            // the columns' k runs on across images (image stride p); dz's images are k * p apart
+            if (transposed) Sgemm.gemmSpan(ckk, k, ld, new Sgemm.Span(p, p, k * p), col, 0, ld, dz, i * k * p, p,
+                    true, dwPartial, 0, k, buf);
+            else Sgemm.gemmSpan(k, ckk, ld, new Sgemm.Span(p, k * p, p), dz, i * k * p, p, col, 0, ld,
+                    true, dwPartial, 0, ckk, buf);
+        }
+    }
+
+    /**
+     * dW (=|+= as dw says) = dz . cols^T over the whole batch, one product for each slice of dW's rows (filters), a
+     * slice a thread: where the batch's pixels are at most a kc block, each group's partial dW (cleared, filled, then
+     * summed into dW) costs more passes over dW than the product itself (a classifier's 2048 x 1000 dW, 8 MB, on a
+     * batch's 8 pixels). cols: x's planes in place (1x1), or all images' im2col columns side by side (shared).
+     */
+    private void filterGradientSliced(float[] x, float[] xs, float[] dz, Grad dw) {
+        int deep = n * p;
+        final float[] cols;
+        final Sgemm.Span span;
+        if (direct) {
+            cols = x;
+            span = new Sgemm.Span(p, k * p, c * p);
+        } else {
+            cols = batchColumns(x, xs);
+            span = new Sgemm.Span(p, k * p, p);
+        }
+        int ldb = direct ? p : deep;
+        float[] dwa = CpuBackend.data(dw.t());
+        inRowSlices(k, (r0, rows, buf) -> Sgemm.gemmSpan(rows, ckk, deep, span, dz, r0 * p, p, cols, 0, ldb,
+                dw.accumulate(), dwa, r0 * ckk, ckk, buf));
+    }
+
+    /**
+     * The whole batch's columns side by side (shared scratch), CKK x n*p: image img's at columns img * p of each
+     * row, its planes for a 1x1 and im2col's columns otherwise (xs: x bordered and split, where strided).
+     */
+    private float[] batchColumns(float[] x, float[] xs) {
+        int cols = n * p;
+        float[] xb = be.shared(SHARED_COLUMNS, ckk * cols);
+        be.par().forEach(n, (img, worker) -> {
+            if (direct) for (int ci = 0; ci < c; ci++) System.arraycopy(x, (img * c + ci) * p, xb, ci * cols + img * p, p);
+            else if (strided) im2colStrided(xs, img, 0, p, xb, cols, img * p);
+            else im2col(x, img, 0, p, xb, cols, img * p);
+        });
+        return xb;
+    }
+
+    /**
+     * Y' (K x n*p) = W . X' over the whole batch's columns ({@link #batchColumns}), then y = Y' scattered back
+     * image by image, plus the bias, through relu. Image by image, each product streams all of W for p columns:
+     * a classifier's 8 MB of W for one pixel, once an image.
+     */
+    private void forwardBatched(float[] x, float[] wts, float[] b, boolean relu, float[] y) {
+        int cols = n * p;
+        float[] xb = batchColumns(x, strided ? phases(x) : null);
+        float[] yb = be.shared(SHARED_PRODUCT, k * cols);
+        slicedProduct(false, k, cols, ckk, wts, xb, yb);
+        be.par().forEach(n, (img, worker) -> {
+            for (int kk = 0; kk < k; kk++) {
+                float bias = b == null ? 0f : b[kk];
+                for (int q = 0, o = (img * k + kk) * p, from = kk * cols + img * p; q < p; q++) {
+                    float v = yb[from + q] + bias;
+                    y[o + q] = relu ? Math.max(v, 0f) : v;
+                }
+            }
+        });
+    }
+
+    /**
+     * dx (=|+= as dx says) over the whole batch at once: DX' (CKK x n*p) = W^T . DZ', DZ' the batch's dz side by
+     * side (K x n*p), then DX' back image by image: as it is for a 1x1, through col2im otherwise.
+     */
+    private void dataGradientBatched(float[] wts, float[] dz, Grad dx) {
+        int cols = n * p, imgSize = c * h * w;
+        float[] zb = be.shared(SHARED_PRODUCT, k * cols);
+        be.par().forEach(n, (img, worker) -> {
+            for (int kk = 0; kk < k; kk++) System.arraycopy(dz, (img * k + kk) * p, zb, kk * cols + img * p, p);
+        });
+        float[] xb = be.shared(SHARED_COLUMNS, ckk * cols);
+        slicedProduct(true, ckk, cols, k, wts, zb, xb);
+        float[] dxa = CpuBackend.data(dx.t());
+        boolean acc = dx.accumulate();
+        be.par().forEach(n, (img, worker) -> {
+            if (direct) {
+                for (int ci = 0; ci < c; ci++)
+                    for (int q = 0, o = (img * c + ci) * p, from = ci * cols + img * p; q < p; q++)
+                        dxa[o + q] = CpuBackend.grad(dxa[o + q], xb[from + q], acc);
+            } else {
+                if (!acc) java.util.Arrays.fill(dxa, img * imgSize, (img + 1) * imgSize, 0f);
+                col2im(xb, img, 0, p, dxa, cols, img * p);
+            }
+        });
+    }
+
+    /**
+     * C (m x cols) = op(A) (m x depth) . B (depth x cols), op(A) being W (K x CKK) or, ta, W^T: op(A)'s rows in
+     * slices, one product a thread, each packing only its own rows of W.
+     */
+    private void slicedProduct(boolean ta, int m, int cols, int depth, float[] wts, float[] bm, float[] cm) {
+        inRowSlices(m, (r0, rows, buf) -> Sgemm.gemm(ta, false, rows, cols, depth, wts, ta ? r0 : r0 * ckk, ckk,
+                bm, 0, cols, false, cm, r0 * cols, cols, buf));
+    }
+
+    /** A product's rows [r0, r0 + rows), with the packing buffers of the thread that runs it. */
+    @FunctionalInterface
+    private interface RowSlice {
+        void run(int r0, int rows, Sgemm.Buffers buf);
+    }
+
+    /** m rows in one slice a thread (multiples of the micro-tile's rows), the slices in parallel. */
+    private void inRowSlices(int m, RowSlice body) {
+        int slice = Sgemm.roundUp((m + be.threads() - 1) / be.threads(), Sgemm.MR), slices = (m + slice - 1) / slice;
+        be.par().forEach(slices, (s, worker) -> body.run(s * slice, Math.min(slice, m - s * slice), be.gemmBuffers()[worker]));
     }
 
     /** dst (K x rows) (=|+=) the transpose of the sum of the groups' partials (each rows x K), in group order. */

@@ -165,7 +165,20 @@ class CpuVsReferenceTest {
             "1, 12, 100, 5, 5, 3, 3, 1, 1, SAME, true, false",   // more filters than CpuConv.TRANSPOSED_FILTERS: dW partials
             "2, 33, 6, 9, 8, 3, 3, 1, 1, SAME, true, false",     // dw by taps (CpuPaddedGemm.filterGradient), channels past a panel
             "3, 40, 5, 9, 9, 7, 1, 1, 1, SAME, true, true",      // the same, a 7x1 window (taps down the rows), 3 images on 2 groups
-            "1, 32, 130, 20, 18, 3, 3, 1, 1, VALID, false, false" // the same, 322 pitched pixels in two chunks (130 filters: 256 a chunk)
+            "1, 32, 130, 20, 18, 3, 3, 1, 1, VALID, false, false", // the same, 322 pitched pixels in two chunks (130 filters: 256 a chunk)
+            // dw over runs of whole small images (CpuConv.filterGradientOver): 5 images on 2 groups, 2 and 3 each
+            "5, 20, 7, 9, 9, 1, 1, 1, 1, VALID, true, false",    // 1x1 on x's planes in place, dW^T partials
+            "5, 7, 100, 9, 9, 1, 1, 1, 1, VALID, false, true",   // the same, dW partials (100 filters)
+            "5, 30, 8, 20, 20, 3, 3, 2, 2, SAME, false, false",  // 100 pixels of 270-deep columns: runs of 2 images, then 1
+            "5, 30, 100, 20, 20, 3, 3, 2, 2, SAME, true, false", // the same, dW partials
+            // the batch's pixels within a kc block: dW in slices of its rows (CpuConv.filterGradientSliced)
+            "5, 20, 7, 3, 3, 1, 1, 1, 1, VALID, true, false",    // 1x1 on x's planes in place
+            "5, 7, 100, 1, 1, 1, 1, 1, 1, VALID, false, true",   // 1x1 on a 1x1 map (a classifier)
+            "5, 6, 9, 4, 4, 3, 3, 1, 1, SAME, true, false",      // the batch's im2col columns side by side
+            "5, 6, 100, 7, 7, 3, 3, 2, 2, VALID, false, false",  // the same, strided (and the forward in one product)
+            // fewer pixels than a micro-panel's columns: the forward and dx in one product over the batch too
+            "5, 6, 9, 3, 3, 3, 3, 1, 1, SAME, true, true",       // through col2im
+            "3, 8, 12, 5, 5, 5, 5, 1, 1, VALID, true, false"     // Inception's auxiliary 5x5 VALID on 5x5: one pixel
     })
     void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
