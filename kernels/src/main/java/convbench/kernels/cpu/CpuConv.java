@@ -52,10 +52,17 @@ final class CpuConv implements ConvPlan {
      * VALID on 5x5): the products by matrix of the forward, and of the data gradient where it has no bordered or
      * strided path of its own, run once over the whole batch, its columns side by side ({@link #forwardBatched},
      * {@link #dataGradientBatched}). Image by image, each product computes whole micro-panels for p columns and
-     * streams all of W (8 MB for a classifier) an image. At 7x7 and 8x8 it was slower: W is read in 49 or 64
-     * columns at once already, and the batch's product is gathered and scattered.
+     * streams all of W (8 MB for a classifier) an image. With AVX2's 16-wide panel, at 7x7 and 8x8 it was slower: W is
+     * read in 49 or 64 columns at once already, and the batch's product is gathered and scattered.
      */
     private final boolean batched;
+    /**
+     * The forward over the whole batch also where an image's last micro-panel is more than half empty and it has under
+     * two (not strided): ResNet's 7x7 with AVX-512's 32-wide panel, 49 = 32 + 17 columns computed as 64, where the
+     * batch's 196 are 6 panels and a 4-column half. Its 1x1 layers' forward 5-15 % faster that way, their data
+     * gradient within +-5 % either way, so that stays by image (bench/results/cpu-kernels-2026-12-01.txt, §44).
+     */
+    private final boolean batchedForward;
     /**
      * auto's thresholds for F(2x2, 3x3)'s forward and data gradient: at least AUTO_CHANNELS channels in and out,
      * and AUTO_EITHER on one side. Measured per layer against the products that would run instead (the padded
@@ -148,7 +155,9 @@ final class CpuConv implements ConvPlan {
         // every output's window inside the plane: rows to (oh - 1) * sh + kh, columns to (ow - 1) * sw + kw, a multiple of sw
         bh = Math.max(h + pt, (oh - 1) * sh + kh);
         bw = Sgemm.roundUp(Math.max(w + pl, (ow - 1) * sw + kw), sw);
-        batched = rows == null && p < Sgemm.NR && (long) Math.max(ckk, k) * n * p <= BATCH_FLOATS;
+        boolean batchFits = rows == null && (long) Math.max(ckk, k) * n * p <= BATCH_FLOATS;
+        batched = batchFits && p < Sgemm.NR;
+        batchedForward = batched || batchFits && !strided && p < 2 * Sgemm.NR && p % Sgemm.NR > Sgemm.NR / 2;
     }
 
     /** {0, p, 2p, ...}: where each of count planes of p pixels starts. */
@@ -197,7 +206,7 @@ final class CpuConv implements ConvPlan {
             padded.run(x, padded.filters(CpuBackend.data(wt), false, SHARED_W), b, relu, false, y);
             return;
         }
-        if (batched) {
+        if (batchedForward) {
             forwardBatched(x, CpuBackend.data(wt), b, relu, y);
             return;
         }

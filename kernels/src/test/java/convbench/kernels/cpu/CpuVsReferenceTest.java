@@ -178,7 +178,10 @@ class CpuVsReferenceTest {
             "5, 6, 100, 7, 7, 3, 3, 2, 2, VALID, false, false",  // the same, strided (and the forward in one product)
             // fewer pixels than a micro-panel's columns: the forward and dx in one product over the batch too
             "5, 6, 9, 3, 3, 3, 3, 1, 1, SAME, true, true",       // through col2im
-            "3, 8, 12, 5, 5, 5, 5, 1, 1, VALID, true, false"     // Inception's auxiliary 5x5 VALID on 5x5: one pixel
+            "3, 8, 12, 5, 5, 5, 5, 1, 1, VALID, true, false",    // Inception's auxiliary 5x5 VALID on 5x5: one pixel
+            // an image's last micro-panel more than half empty: the forward over the batch (dx by image where p >= NR)
+            "5, 12, 9, 7, 7, 1, 1, 1, 1, VALID, true, true",     // 49 pixels: 32 + 17 with AVX-512's panel (ResNet's block 4)
+            "4, 6, 10, 5, 5, 3, 3, 1, 1, SAME, true, false"      // 25 pixels: 16 + 9 with AVX2's panel
     })
     void conv(int n, int c, int k, int h, int w, int kh, int kw, int sh, int sw, String pad, boolean bias, boolean relu) {
         Padding p = pad.equals("SAME") ? Padding.SAME : Padding.VALID;
