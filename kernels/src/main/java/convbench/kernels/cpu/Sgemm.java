@@ -258,12 +258,7 @@ public final class Sgemm {
                     if (r < rows) {
                         int src = aOff + (i0 + ir + r) * lda;
                         if (span == null) for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + p0 + kk];
-                        else for (int kk = 0; kk < kc; ) { // one run per image
-                            int q = p0 + kk, img = q / span.width(), pix = q - img * span.width();
-                            int run = Math.min(span.width() - pix, kc - kk), from = src + img * span.aImage() + pix;
-                            for (int j = 0; j < run; j++) ap[base + (kk + j) * MR + r] = a[from + j];
-                            kk += run;
-                        }
+                        else gatherAcross(a, src, span.width(), span.aImage(), p0, kc, ap, base + r, MR);
                     } else {
                         for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = 0f;
                     }
@@ -276,6 +271,19 @@ public final class Sgemm {
                     for (int r = rows; r < MR; r++) ap[dst + r] = 0f;
                 }
             }
+        }
+    }
+
+    /**
+     * dst[at + kk * step] = the kc values k = p0 .. p0 + kc - 1 of a row whose k runs across images of width values
+     * each: k is image k / width's value k % width, at src[from + image * imageStride + k % width]. One run per image.
+     */
+    private static void gatherAcross(float[] src, int from, int width, int imageStride, int p0, int kc, float[] dst, int at, int step) {
+        for (int kk = 0; kk < kc; ) {
+            int q = p0 + kk, img = q / width, pix = q - img * width;
+            int run = Math.min(width - pix, kc - kk), s = from + img * imageStride + pix;
+            for (int j = 0; j < run; j++) dst[at + (kk + j) * step] = src[s + j];
+            kk += run;
         }
     }
 
@@ -305,12 +313,7 @@ public final class Sgemm {
                     if (cc < cols) {
                         int src = bOff + (j0 + jr + cc) * ldb;
                         if (span == null) for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = b[src + p0 + kk];
-                        else for (int kk = 0; kk < kc; ) { // one run per image
-                            int q = p0 + kk, img = q / span.width(), pix = q - img * span.width();
-                            int run = Math.min(span.width() - pix, kc - kk), from = src + img * span.bImage() + pix;
-                            for (int j = 0; j < run; j++) bp[base + (kk + j) * NR + cc] = b[from + j];
-                            kk += run;
-                        }
+                        else gatherAcross(b, src, span.width(), span.bImage(), p0, kc, bp, base + cc, NR);
                     } else {
                         for (int kk = 0; kk < kc; kk++) bp[base + kk * NR + cc] = 0f;
                     }
