@@ -32,6 +32,23 @@ interface MicroKernel {
         merge(tile, nr, c, cOff, ldc, accumulate, mValid, nr);
     }
 
+    /**
+     * The widest tail that {@link #runNarrow} takes, by a kernel of its own (0: none, {@link #run} takes every tail).
+     * It takes only an even kc.
+     */
+    default int narrow() { return 0; }
+
+    /** Spreads a packed micro-panel of B (kc even) into bx, the form {@link #runNarrow} reads, once for all of A's panels. */
+    default void prepareNarrow(int kc, float[] bp, int bpOff, float[] bx) {
+        throw new UnsupportedOperationException("this kernel has no narrow tail (narrow() is 0)");
+    }
+
+    /** C (mValid x nValid, nValid at most {@link #narrow}) (=|+=) Ap . B over kc (even) steps, B from {@link #prepareNarrow}. */
+    default void runNarrow(int kc, float[] ap, int apOff, float[] bx, float[] c, int cOff, int ldc, boolean accumulate,
+                           int mValid, int nValid, float[] tile) {
+        throw new UnsupportedOperationException("this kernel has no narrow tail (narrow() is 0)");
+    }
+
     /** Which kernel this is, for reports. */
     String describe();
 

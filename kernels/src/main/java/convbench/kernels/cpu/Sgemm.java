@@ -62,9 +62,11 @@ public final class Sgemm {
         final float[] ap = new float[MC_ROWS * MAX_MR * KC];
         final float[] bp = new float[KC * NC_COLS * MAX_NR];
         final float[] tile = new float[MAX_MR * MAX_NR];
+        /** A narrow tail's micro-panel of B spread by {@link MicroKernel#prepareNarrow}: kc / 2 steps of at most 4 vectors. */
+        final float[] bx = new float[KC / 2 * 4 * MAX_NR];
 
         /** Bytes held by one set of buffers. */
-        static long bytes() { return 4L * (KC * (MC_ROWS * MAX_MR + NC_COLS * MAX_NR) + MAX_MR * MAX_NR); }
+        static long bytes() { return 4L * (KC * (MC_ROWS * MAX_MR + NC_COLS * MAX_NR) + MAX_MR * MAX_NR + KC / 2 * 4 * MAX_NR); }
     }
 
     /**
@@ -126,7 +128,7 @@ public final class Sgemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        final int mr = kernel.mr(), nr = kernel.nr(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
+        final int mr = kernel.mr(), nr = kernel.nr(), narrow = kernel.narrow(), mcMax = pre != null ? m : MC_ROWS * mr, ncMax = NC_COLS * nr;
         final int kcb = kcOf(k);
         // one row block (always so with A packed before): each of B's micro-panels serves one sweep down it, so it
         // is packed just before that sweep, into L1, not all of B's block first (through L2 and L3 and back)
@@ -157,9 +159,15 @@ public final class Sgemm {
                         int bpOff = 0;
                         if (onePass) packB(nr, tb, b, bOff, ldb, rows, span, pc, kc, jc + jr, nv, bp);
                         else bpOff = ((jr - full) / nr) * kc * nr;
-                        for (int ir = 0; ir < mc; ir += mr)
-                            kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
-                                    c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
+                        if (nv <= narrow && kc % 2 == 0) { // a narrow tail: B spread once, then each of A's panels
+                            kernel.prepareNarrow(kc, bp, bpOff, buf.bx);
+                            for (int ir = 0; ir < mc; ir += mr)
+                                kernel.runNarrow(kc, ap, apOff + ir * kc, buf.bx,
+                                        c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
+                        } else
+                            for (int ir = 0; ir < mc; ir += mr)
+                                kernel.run(kc, ap, apOff + ir * kc, bp, bpOff,
+                                        c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);
                     }
                 }
             }

@@ -30,6 +30,8 @@ final class VectorKernel implements MicroKernel {
      */
     private static final boolean EIGHT = S.vectorBitSize() >= 512;
     private static final int MR = EIGHT ? 8 : 6, NR = 2 * L;
+    /** Tails of at most this many columns go to {@link #runNarrow}. */
+    private static final int NARROW = 4;
 
     @Override public int mr() { return MR; }
 
@@ -46,7 +48,7 @@ final class VectorKernel implements MicroKernel {
             product(kc, ap, apOff, bp, bpOff, tile, 0, NR);
             addTile(tile, c, cOff, ldc);
         } else if (nValid <= L) {
-            // a tail of at most one vector's columns (a 14x14 image's 196 = 6 x 32 + 4): half the tile's work
+            // a tail of at most one vector's columns: half the tile's work
             half(kc, ap, apOff, bp, bpOff, tile);
             MicroKernel.merge(tile, NR, c, cOff, ldc, accumulate, mValid, nValid);
         } else {
@@ -195,6 +197,56 @@ final class VectorKernel implements MicroKernel {
             c70.intoArray(c, cOff + 7 * ldc);
             c71.intoArray(c, cOff + 7 * ldc + L);
         }
+    }
+
+    /**
+     * Tails of at most NARROW columns (a 14x14 image's 196 = 6 x 32 + 4, a 17x17 one's 289 = 9 x 32 + 1) with the
+     * vectors down the rows instead of along them: where a vector is two of A's 8-row steps (EIGHT, 16 lanes), lanes
+     * 0-7 hold step 2s's rows and 8-15 step 2s + 1's, one accumulator a column, and B's values come from bx, each
+     * spread over the half of the lanes of its step ({@link #prepareNarrow}). Two steps cost one load of A, NARROW
+     * loads of bx and NARROW fused multiply-adds, where {@link #half} spends two loads, sixteen broadcasts and sixteen
+     * multiply-adds on its 16 columns. One thread, Zen 4, a 256 x 196 x 1024 product on packed A (a 14x14 1x1 layer's
+     * image): the 4-column tail by half cost 0.14 ms of 1.05, as much as a sixth of the rest
+     * (bench/results/cpu-kernels-2026-12-01.txt, §45). One species only: a second one (256-bit vectors for the 8 rows)
+     * made every product of the JVM run at 6 GFLOP/s, the API's calls no longer intrinsified.
+     */
+    @Override public int narrow() { return EIGHT && L == 2 * MR ? NARROW : 0; }
+
+    /** bx[(s * NARROW + j) * L + l] = B[2s][j] for l < MR, B[2s + 1][j] for l >= MR (s < kc / 2, kc even). */
+    @Override
+    public void prepareNarrow(int kc, float[] bp, int bpOff, float[] bx) {
+        for (int s = 0; s < kc / 2; s++)
+            for (int j = 0; j < NARROW; j++) {
+                int o = (s * NARROW + j) * L;
+                float b0 = bp[bpOff + 2 * s * NR + j], b1 = bp[bpOff + (2 * s + 1) * NR + j];
+                for (int l = 0; l < MR; l++) {
+                    bx[o + l] = b0;
+                    bx[o + MR + l] = b1;
+                }
+            }
+    }
+
+    /** C (mValid x nValid) (=|+=) Ap . B over kc (even) steps, B spread in bx by {@link #prepareNarrow}. */
+    @Override
+    public void runNarrow(int kc, float[] ap, int apOff, float[] bx, float[] c, int cOff, int ldc, boolean accumulate,
+                          int mValid, int nValid, float[] tile) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+        for (int s = 0, ao = apOff, bo = 0; s < kc / 2; s++, ao += 2 * MR, bo += NARROW * L) {
+            FloatVector a = FloatVector.fromArray(S, ap, ao);
+            c0 = FloatVector.fromArray(S, bx, bo).fma(a, c0);
+            c1 = FloatVector.fromArray(S, bx, bo + L).fma(a, c1);
+            c2 = FloatVector.fromArray(S, bx, bo + 2 * L).fma(a, c2);
+            c3 = FloatVector.fromArray(S, bx, bo + 3 * L).fma(a, c3);
+        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, L);
+        c2.intoArray(tile, 2 * L);
+        c3.intoArray(tile, 3 * L);
+        for (int r = 0; r < mValid; r++)
+            for (int j = 0, o = cOff + r * ldc; j < nValid; j++, o++) {
+                float v = tile[j * L + r] + tile[j * L + MR + r];
+                c[o] = accumulate ? c[o] + v : v;
+            }
     }
 
     /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: one accumulator a row. */

@@ -29,7 +29,11 @@ class SgemmTest {
             "9, 36, 40, false, false",          // tails of 4, 2 and 3 columns (the half-width kernel, few columns valid)
             "16, 66, 300, false, true",
             "8, 3, 5, true, false",
-            "200, 50, 300, true, false"          // several row blocks (B's block packed first) and kc blocks
+            "200, 50, 300, true, false",         // several row blocks (B's block packed first) and kc blocks
+            // tails of 1 to 4 columns (with AVX-512's 32-wide panel the narrow kernel, which takes only even kc):
+            "21, 97, 301, false, false",         // kc blocks of 192 (narrow) and 109 (odd: the half-width kernel)
+            "5, 35, 64, false, true",            // fewer rows than a micro-tile
+            "17, 66, 2, true, false"             // one step pair
     })
     void matchesNaiveForEveryKernelAndTranspose(int m, int n, int k, boolean ta, boolean tb) {
         float[] a = randn(m * k, 1), b = randn(k * n, 2);
