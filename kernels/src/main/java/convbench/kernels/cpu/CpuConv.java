@@ -567,12 +567,21 @@ final class CpuConv implements ConvPlan {
     private float[] batchColumns(float[] x, float[] xs) {
         int cols = n * p;
         float[] xb = be.shared(SHARED_COLUMNS, ckk * cols);
+        if (direct) return sideBySide(x, c, xb);
         be.par().forEach(n, (img, worker) -> {
-            if (direct) for (int ci = 0; ci < c; ci++) System.arraycopy(x, (img * c + ci) * p, xb, ci * cols + img * p, p);
-            else if (strided) im2colStrided(xs, img, 0, p, xb, cols, img * p);
+            if (strided) im2colStrided(xs, img, 0, p, xb, cols, img * p);
             else im2col(x, img, 0, p, xb, cols, img * p);
         });
         return xb;
+    }
+
+    /** dst (planes x n*p) = src's n images of planes planes of p pixels side by side: image img's at columns img * p. */
+    private float[] sideBySide(float[] src, int planes, float[] dst) {
+        int cols = n * p;
+        be.par().forEach(n, (img, worker) -> {
+            for (int pl = 0; pl < planes; pl++) System.arraycopy(src, (img * planes + pl) * p, dst, pl * cols + img * p, p);
+        });
+        return dst;
     }
 
     /**
@@ -602,10 +611,7 @@ final class CpuConv implements ConvPlan {
      */
     private void dataGradientBatched(float[] wts, float[] dz, Grad dx) {
         int cols = n * p, imgSize = c * h * w;
-        float[] zb = be.shared(SHARED_PRODUCT, k * cols);
-        be.par().forEach(n, (img, worker) -> {
-            for (int kk = 0; kk < k; kk++) System.arraycopy(dz, (img * k + kk) * p, zb, kk * cols + img * p, p);
-        });
+        float[] zb = sideBySide(dz, k, be.shared(SHARED_PRODUCT, k * cols));
         float[] xb = be.shared(SHARED_COLUMNS, ckk * cols);
         slicedProduct(true, ckk, cols, k, wts, zb, xb);
         float[] dxa = CpuBackend.data(dx.t());

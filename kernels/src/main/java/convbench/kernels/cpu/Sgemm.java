@@ -139,6 +139,7 @@ public final class Sgemm {
             for (int pc = 0; pc < k; pc += kcb) {
                 int kc = Math.min(kcb, k - pc);
                 boolean acc = accumulate || pc > 0;
+                boolean spread = false; // this block's narrow tail panel (one, the last) spread into buf.bx yet
                 // few rows and B's rows given: only a last, partial micro-panel is packed; the full ones are read in place
                 int full = rows != null && m <= UNPACKED_ROWS ? nc / nr * nr : 0;
                 if (!onePass && full < nc) packB(nr, tb, b, bOff, ldb, rows, span, pc, kc, jc + full, nc - full, bp);
@@ -160,7 +161,8 @@ public final class Sgemm {
                         if (onePass) packB(nr, tb, b, bOff, ldb, rows, span, pc, kc, jc + jr, nv, bp);
                         else bpOff = ((jr - full) / nr) * kc * nr;
                         if (nv <= narrow && kc % 2 == 0) { // a narrow tail: B spread once, then each of A's panels
-                            kernel.prepareNarrow(kc, bp, bpOff, buf.bx);
+                            if (!spread) kernel.prepareNarrow(kc, bp, bpOff, buf.bx);
+                            spread = true;
                             for (int ir = 0; ir < mc; ir += mr)
                                 kernel.runNarrow(kc, ap, apOff + ir * kc, buf.bx,
                                         c, cAt + (ic + ir) * ldc, ldc, acc, Math.min(mr, mc - ir), nv, buf.tile);

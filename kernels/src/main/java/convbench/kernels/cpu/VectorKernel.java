@@ -243,10 +243,8 @@ final class VectorKernel implements MicroKernel {
         c2.intoArray(tile, 2 * L);
         c3.intoArray(tile, 3 * L);
         for (int r = 0; r < mValid; r++)
-            for (int j = 0, o = cOff + r * ldc; j < nValid; j++, o++) {
-                float v = tile[j * L + r] + tile[j * L + MR + r];
-                c[o] = accumulate ? c[o] + v : v;
-            }
+            for (int j = 0, o = cOff + r * ldc; j < nValid; j++, o++)
+                c[o] = CpuBackend.grad(c[o], tile[j * L + r] + tile[j * L + MR + r], accumulate);
     }
 
     /** tile[r * NR .. + L) = Ap . (the first vector of Bp's rows) over kc steps: one accumulator a row. */

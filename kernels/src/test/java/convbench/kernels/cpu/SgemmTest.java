@@ -33,7 +33,8 @@ class SgemmTest {
             // tails of 1 to 4 columns (with AVX-512's 32-wide panel the narrow kernel, which takes only even kc):
             "21, 97, 301, false, false",         // kc blocks of 192 (narrow) and 109 (odd: the half-width kernel)
             "5, 35, 64, false, true",            // fewer rows than a micro-tile
-            "17, 66, 2, true, false"             // one step pair
+            "17, 66, 2, true, false",            // one step pair
+            "200, 34, 300, false, false"         // several row blocks reading one spread tail panel per kc block
     })
     void matchesNaiveForEveryKernelAndTranspose(int m, int n, int k, boolean ta, boolean tb) {
         float[] a = randn(m * k, 1), b = randn(k * n, 2);
